@@ -1,0 +1,11 @@
+//! sesame: developer secrets in an encrypted local vault, kept in step with remote stores.
+//!
+//! This crate is the library both faces (the TUI and the one-shot CLI) call; neither holds
+//! storage, crypto or sync logic of its own.
+
+pub mod crypto;
+pub mod error;
+pub mod secret;
+
+pub use error::{Error, Result};
+pub use secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
