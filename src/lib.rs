@@ -5,7 +5,10 @@
 
 pub mod crypto;
 pub mod error;
+pub mod schema;
 pub mod secret;
+pub mod vault;
 
 pub use error::{Error, Result};
 pub use secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
+pub use vault::Vault;
