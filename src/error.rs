@@ -24,25 +24,42 @@ pub enum Error {
     VaultExists(PathBuf),
     #[error("wrong passphrase for the vault at {}", .0.display())]
     WrongPassphrase(PathBuf),
-    #[error("the vault is locked and no passphrase was given: set SESAME_PASSPHRASE, pass --passphrase-file FILE, or run without --headless on a terminal")]
+    #[error(
+        "the vault is locked and no passphrase was given: set SESAME_PASSPHRASE, pass --passphrase-file FILE, or run without --headless on a terminal"
+    )]
     NoPassphrase,
     #[error("{0}")]
     Passphrase(String),
     #[error("the vault at {} is in use by {holder}: close it there first (the sesame agent will lift this limit)", .path.display())]
     VaultBusy { path: PathBuf, holder: String },
     #[error("the vault at {} has format version {found}, this sesame reads only version {supported}: upgrade sesame", .path.display())]
-    UnsupportedVersion { path: PathBuf, found: u32, supported: u32 },
+    UnsupportedVersion {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     #[error("the vault at {} is damaged: {what}", .path.display())]
     CorruptVault { path: PathBuf, what: String },
-    #[error("the record of {what} is damaged and cannot be read (tampered with or corrupted); the rest of the vault is unaffected")]
+    #[error(
+        "the record of {what} is damaged and cannot be read (tampered with or corrupted); the rest of the vault is unaffected"
+    )]
     CorruptRecord { what: String },
     #[error("unsafe key-derivation parameters ({0}): refusing to use them")]
     KdfParams(String),
     #[error("no secret named '{name}'{}", scope_hint(.scope))]
-    SecretNotFound { name: String, scope: Option<crate::Scope> },
+    SecretNotFound {
+        name: String,
+        scope: Option<crate::Scope>,
+    },
     #[error("secret '{name}' has no key '{key}' (it has: {available})")]
-    KeyNotFound { name: String, key: String, available: String },
-    #[error("a secret named '{name}' already exists in the {scope} scope: use 'sesame secret update' or pick another name")]
+    KeyNotFound {
+        name: String,
+        key: String,
+        available: String,
+    },
+    #[error(
+        "a secret named '{name}' already exists in the {scope} scope: use 'sesame secret update' or pick another name"
+    )]
     SecretExists { name: String, scope: crate::Scope },
     #[error("secret '{name}' has no version {version} (see 'sesame secret history {name}')")]
     VersionNotFound { name: String, version: u64 },
@@ -86,18 +103,27 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         use Error::*;
         match self {
-            VaultMissing(_) | SecretNotFound { .. } | KeyNotFound { .. } | VersionNotFound { .. } | NotFound(_) => {
-                exit::NOT_FOUND
-            }
+            VaultMissing(_)
+            | SecretNotFound { .. }
+            | KeyNotFound { .. }
+            | VersionNotFound { .. }
+            | NotFound(_) => exit::NOT_FOUND,
             WrongPassphrase(_) | NoPassphrase | Passphrase(_) => exit::LOCKED,
-            InvalidName { .. } | InvalidKey { .. } | UnknownSchema(_) | Validation(_) | Input(_) => exit::VALIDATION,
+            InvalidName { .. }
+            | InvalidKey { .. }
+            | UnknownSchema(_)
+            | Validation(_)
+            | Input(_) => exit::VALIDATION,
             SecretExists { .. } | VaultExists(_) | Conflict(_) => exit::CONFLICT,
             _ => exit::OTHER,
         }
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 

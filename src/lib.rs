@@ -3,10 +3,12 @@
 //! This crate is the library both faces (the TUI and the one-shot CLI) call; neither holds
 //! storage, crypto or sync logic of its own.
 
+pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod schema;
 pub mod secret;
+pub mod session;
 pub mod vault;
 
 pub use error::{Error, Result};

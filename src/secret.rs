@@ -55,7 +55,9 @@ impl FromStr for Scope {
         match s.to_ascii_lowercase().as_str() {
             "user" | "private" => Ok(Scope::User),
             "workspace" | "shared" => Ok(Scope::Workspace),
-            _ => Err(Error::Input(format!("unknown scope '{s}': use 'user' or 'workspace'"))),
+            _ => Err(Error::Input(format!(
+                "unknown scope '{s}': use 'user' or 'workspace'"
+            ))),
         }
     }
 }
@@ -77,8 +79,13 @@ fn check_ident(s: &str) -> std::result::Result<(), &'static str> {
     if s.starts_with('-') {
         return Err("it must not start with '-' (it would read as a flag)");
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return Err("use only letters, digits, '_' and '-' (no '/', '.', ':', '{', '}' or spaces, so that {{name.key}} references parse)");
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(
+            "use only letters, digits, '_' and '-' (no '/', '.', ':', '{', '}' or spaces, so that {{name.key}} references parse)",
+        );
     }
     Ok(())
 }
@@ -126,7 +133,10 @@ impl FromStr for SecretName {
 
 /// Validates a key inside a secret (same alphabet as names).
 pub fn check_key(key: &str) -> Result<()> {
-    check_ident(key).map_err(|why| Error::InvalidKey { key: key.to_string(), why })
+    check_ident(key).map_err(|why| Error::InvalidKey {
+        key: key.to_string(),
+        why,
+    })
 }
 
 /// A secret value: zeroized on drop, never printed by `Debug` or `Display`.
@@ -171,7 +181,8 @@ pub fn now() -> Timestamp {
 }
 
 pub fn format_time(t: Timestamp) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t)).to_string()
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t))
+        .to_string()
 }
 
 /// Everything about a secret except its values: what lists and the TUI hold in memory.

@@ -38,7 +38,8 @@ impl Key {
     /// (callers length-prefix variable parts so the encoding is unambiguous).
     pub fn keyed_hash(&self, parts: &[&[u8]]) -> [u8; 32] {
         use blake2::digest::{KeyInit, Mac, consts::U32};
-        let mut mac = blake2::Blake2bMac::<U32>::new_from_slice(&self.0).expect("32-byte key is valid for BLAKE2b");
+        let mut mac = blake2::Blake2bMac::<U32>::new_from_slice(&self.0)
+            .expect("32-byte key is valid for BLAKE2b");
         for p in parts {
             mac.update(p);
         }

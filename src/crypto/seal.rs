@@ -25,7 +25,13 @@ fn cipher(key: &Key) -> XChaCha20Poly1305 {
 pub fn seal(key: &Key, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let nonce: [u8; NONCE_LEN] = random_array();
     let ct = cipher(key)
-        .encrypt(&nonce.into(), Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce.into(),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
     let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
     out.extend_from_slice(&nonce);
@@ -68,7 +74,11 @@ mod tests {
         for i in 0..s.len() {
             let mut t = s.clone();
             t[i] ^= 0x40;
-            assert_eq!(open(&k, b"ad", &t), Err(OpenError), "flip at {i} undetected");
+            assert_eq!(
+                open(&k, b"ad", &t),
+                Err(OpenError),
+                "flip at {i} undetected"
+            );
         }
         assert_eq!(open(&k, b"ad", &s[..s.len() - 1]), Err(OpenError));
         assert_eq!(open(&k, b"ad", &[]), Err(OpenError));

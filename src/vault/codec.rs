@@ -12,7 +12,9 @@ fn config() -> impl bincode::config::Config {
 }
 
 pub fn encode<T: Serialize>(value: &T) -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(bincode::serde::encode_to_vec(value, config()).expect("in-memory records always encode"))
+    Zeroizing::new(
+        bincode::serde::encode_to_vec(value, config()).expect("in-memory records always encode"),
+    )
 }
 
 /// Decodes a value; `None` when the bytes are not a valid encoding of `T` (with trailing

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{self, Key, KdfParams};
+use crate::crypto::{self, KdfParams, Key};
 use crate::error::{Error, Result};
 use crate::schema::Registry;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version, now};
@@ -98,7 +98,9 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("dir", &self.store.dir()).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("dir", &self.store.dir())
+            .finish_non_exhaustive()
     }
 }
 
@@ -128,11 +130,16 @@ impl Vault {
         let kek = header.kdf.derive(passphrase, &header.salt)?;
         let key = crypto::open(&kek, &wrap_ad(&header.vault_id), &header.wrapped_key)
             .map_err(|_| Error::WrongPassphrase(dir.to_path_buf()))?;
-        let key: [u8; 32] = key
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::CorruptVault { path: dir.to_path_buf(), what: "the wrapped key has the wrong size".into() })?;
-        Ok(Vault::with_key(store, header.vault_id, header.kdf, Key::from_bytes(key)))
+        let key: [u8; 32] = key.as_slice().try_into().map_err(|_| Error::CorruptVault {
+            path: dir.to_path_buf(),
+            what: "the wrapped key has the wrong size".into(),
+        })?;
+        Ok(Vault::with_key(
+            store,
+            header.vault_id,
+            header.kdf,
+            Key::from_bytes(key),
+        ))
     }
 
     fn with_key(store: Store, vault_id: [u8; 16], kdf: KdfParams, vault_key: Key) -> Vault {
@@ -172,14 +179,21 @@ impl Vault {
 
     /// Re-wraps the vault key under a new passphrase (and optionally new KDF parameters).
     /// No record is touched, so this costs one key derivation whatever the vault's size.
-    pub fn change_passphrase(&mut self, new_passphrase: &[u8], kdf: Option<KdfParams>) -> Result<()> {
+    pub fn change_passphrase(
+        &mut self,
+        new_passphrase: &[u8],
+        kdf: Option<KdfParams>,
+    ) -> Result<()> {
         if new_passphrase.is_empty() {
-            return Err(Error::Passphrase("the new passphrase must not be empty".into()));
+            return Err(Error::Passphrase(
+                "the new passphrase must not be empty".into(),
+            ));
         }
         let kdf = kdf.unwrap_or(self.kdf);
         kdf.check()?;
         let header = wrap(&self.vault_key, self.vault_id, new_passphrase, kdf)?;
-        self.store.put_header(FORMAT_VERSION, &codec::encode(&header))?;
+        self.store
+            .put_header(FORMAT_VERSION, &codec::encode(&header))?;
         self.kdf = kdf;
         Ok(())
     }
@@ -196,7 +210,8 @@ impl Vault {
                 None => out.damaged.push(record_id(&key)),
             }
         }
-        out.secrets.sort_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
+        out.secrets
+            .sort_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
         Ok(out)
     }
 
@@ -216,7 +231,10 @@ impl Vault {
                 return Ok(s);
             }
         }
-        Err(Error::SecretNotFound { name: name.to_string(), scope })
+        Err(Error::SecretNotFound {
+            name: name.to_string(),
+            scope,
+        })
     }
 
     pub fn meta(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
@@ -228,27 +246,49 @@ impl Vault {
         let scope = self.resolve(name, scope)?;
         let meta = self.read_meta(name, scope)?;
         let body = self.read_body(name, scope)?;
-        Ok(Secret { meta, values: body.values })
+        Ok(Secret {
+            meta,
+            values: body.values,
+        })
     }
 
     /// The current secret and its earlier versions, newest first.
-    pub fn history(&self, name: &SecretName, scope: Option<Scope>) -> Result<(Secret, Vec<Version>)> {
+    pub fn history(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+    ) -> Result<(Secret, Vec<Version>)> {
         let scope = self.resolve(name, scope)?;
         let meta = self.read_meta(name, scope)?;
         let body = self.read_body(name, scope)?;
-        Ok((Secret { meta, values: body.values }, body.history))
+        Ok((
+            Secret {
+                meta,
+                values: body.values,
+            },
+            body.history,
+        ))
     }
 
     /// Every secret with its values (for export), optionally of one scope.
     pub fn export(&self, scope: Option<Scope>) -> Result<Vec<Secret>> {
         let listing = self.list()?;
         if let Some(id) = listing.damaged.first() {
-            return Err(Error::CorruptRecord { what: format!("record {id}") });
+            return Err(Error::CorruptRecord {
+                what: format!("record {id}"),
+            });
         }
         let mut out = Vec::with_capacity(listing.secrets.len());
-        for meta in listing.secrets.into_iter().filter(|m| scope.is_none_or(|s| s == m.scope)) {
+        for meta in listing
+            .secrets
+            .into_iter()
+            .filter(|m| scope.is_none_or(|s| s == m.scope))
+        {
             let body = self.read_body(&meta.name, meta.scope)?;
-            out.push(Secret { meta, values: body.values });
+            out.push(Secret {
+                meta,
+                values: body.values,
+            });
         }
         Ok(out)
     }
@@ -256,10 +296,19 @@ impl Vault {
     // ---- writing ----------------------------------------------------------------------
 
     /// Creates a secret. The values are validated against `schema` (defaults filled in).
-    pub fn create(&self, name: SecretName, scope: Scope, schema: &str, mut values: Values) -> Result<SecretMeta> {
+    pub fn create(
+        &self,
+        name: SecretName,
+        scope: Scope,
+        schema: &str,
+        mut values: Values,
+    ) -> Result<SecretMeta> {
         self.schemas.get(schema)?.validate(&mut values)?;
         if self.store.contains(&self.key(KIND_META, scope, &name))? {
-            return Err(Error::SecretExists { name: name.to_string(), scope });
+            return Err(Error::SecretExists {
+                name: name.to_string(),
+                scope,
+            });
         }
         let t = now();
         let meta = SecretMeta {
@@ -272,18 +321,34 @@ impl Vault {
             version: 1,
         };
         let mut batch = Batch::default();
-        self.stage(&mut batch, &meta, &Body { values, history: Vec::new() });
+        self.stage(
+            &mut batch,
+            &meta,
+            &Body {
+                values,
+                history: Vec::new(),
+            },
+        );
         self.store.apply(batch)?;
         Ok(meta)
     }
 
     /// Applies `change` to a secret, keeping the previous version in its history. A change
     /// that leaves values and schema as they were writes nothing.
-    pub fn update(&self, name: &SecretName, scope: Option<Scope>, change: Change) -> Result<SecretMeta> {
+    pub fn update(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+        change: Change,
+    ) -> Result<SecretMeta> {
         let scope = self.resolve(name, scope)?;
         let meta = self.read_meta(name, scope)?;
         let body = self.read_body(name, scope)?;
-        let mut values = if change.replace { Values::new() } else { body.values.clone() };
+        let mut values = if change.replace {
+            Values::new()
+        } else {
+            body.values.clone()
+        };
         for key in &change.remove {
             if values.remove(key).is_none() {
                 return Err(Error::KeyNotFound {
@@ -307,7 +372,12 @@ impl Vault {
     }
 
     /// Makes an earlier version current again (as a new version, so it can be undone too).
-    pub fn restore(&self, name: &SecretName, scope: Option<Scope>, version: u64) -> Result<SecretMeta> {
+    pub fn restore(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+        version: u64,
+    ) -> Result<SecretMeta> {
         let scope = self.resolve(name, scope)?;
         let meta = self.read_meta(name, scope)?;
         let body = self.read_body(name, scope)?;
@@ -315,7 +385,10 @@ impl Vault {
             .history
             .iter()
             .find(|v| v.version == version)
-            .ok_or_else(|| Error::VersionNotFound { name: name.to_string(), version })?;
+            .ok_or_else(|| Error::VersionNotFound {
+                name: name.to_string(),
+                version,
+            })?;
         let (schema, values) = (old.schema.clone(), old.values.clone());
         let (meta, body) = self.next_version(meta, body, schema, values);
         let mut batch = Batch::default();
@@ -325,13 +398,24 @@ impl Vault {
     }
 
     /// Renames a secret within its scope, history included.
-    pub fn rename(&self, name: &SecretName, scope: Option<Scope>, new_name: SecretName) -> Result<SecretMeta> {
+    pub fn rename(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+        new_name: SecretName,
+    ) -> Result<SecretMeta> {
         let scope = self.resolve(name, scope)?;
         if &new_name == name {
             return self.read_meta(name, scope);
         }
-        if self.store.contains(&self.key(KIND_META, scope, &new_name))? {
-            return Err(Error::SecretExists { name: new_name.to_string(), scope });
+        if self
+            .store
+            .contains(&self.key(KIND_META, scope, &new_name))?
+        {
+            return Err(Error::SecretExists {
+                name: new_name.to_string(),
+                scope,
+            });
         }
         let mut meta = self.read_meta(name, scope)?;
         let body = self.read_body(name, scope)?;
@@ -368,16 +452,27 @@ impl Vault {
 
     /// Imports secrets in one atomic batch with one flush. Every item is validated first;
     /// if any fails, or any exists already without `overwrite`, nothing is written.
-    pub fn import(&self, items: Vec<ImportItem>, overwrite: bool, dry_run: bool) -> Result<ImportReport> {
+    pub fn import(
+        &self,
+        items: Vec<ImportItem>,
+        overwrite: bool,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
         let mut seen = BTreeSet::new();
         let mut problems = Vec::new();
         for item in &items {
             if !seen.insert((item.scope, item.name.clone())) {
-                problems.push(format!("'{}' ({}) appears more than once", item.name, item.scope));
+                problems.push(format!(
+                    "'{}' ({}) appears more than once",
+                    item.name, item.scope
+                ));
             }
         }
         if !problems.is_empty() {
-            return Err(Error::Conflict(format!("import refused: {}", problems.join("; "))));
+            return Err(Error::Conflict(format!(
+                "import refused: {}",
+                problems.join("; ")
+            )));
         }
         let mut report = ImportReport::default();
         let mut batch = Batch::default();
@@ -387,9 +482,14 @@ impl Vault {
             self.schemas
                 .get(&item.schema)
                 .and_then(|s| s.validate(&mut item.values))
-                .map_err(|e| Error::Validation(format!("secret '{}' ({}): {e}", item.name, item.scope)))?;
+                .map_err(|e| {
+                    Error::Validation(format!("secret '{}' ({}): {e}", item.name, item.scope))
+                })?;
             let id = (item.scope, item.name.clone());
-            if self.store.contains(&self.key(KIND_META, item.scope, &item.name))? {
+            if self
+                .store
+                .contains(&self.key(KIND_META, item.scope, &item.name))?
+            {
                 if !overwrite {
                     existing.push(format!("{} ({})", item.name, item.scope));
                     continue;
@@ -413,13 +513,24 @@ impl Vault {
                     updated: t,
                     version: 1,
                 };
-                self.stage(&mut batch, &meta, &Body { values: item.values, history: Vec::new() });
+                self.stage(
+                    &mut batch,
+                    &meta,
+                    &Body {
+                        values: item.values,
+                        history: Vec::new(),
+                    },
+                );
                 report.created.push(id);
             }
         }
         if !existing.is_empty() {
             let shown: Vec<_> = existing.iter().take(5).cloned().collect();
-            let more = if existing.len() > 5 { format!(" and {} more", existing.len() - 5) } else { String::new() };
+            let more = if existing.len() > 5 {
+                format!(" and {} more", existing.len() - 5)
+            } else {
+                String::new()
+            };
             return Err(Error::Conflict(format!(
                 "import refused: {} already exist{}{}: pass --overwrite to replace them (nothing was imported)",
                 shown.join(", "),
@@ -435,7 +546,13 @@ impl Vault {
 
     // ---- records ----------------------------------------------------------------------
 
-    fn next_version(&self, mut meta: SecretMeta, mut body: Body, schema: String, values: Values) -> (SecretMeta, Body) {
+    fn next_version(
+        &self,
+        mut meta: SecretMeta,
+        mut body: Body,
+        schema: String,
+        values: Values,
+    ) -> (SecretMeta, Body) {
         let previous = Version {
             version: meta.version,
             schema: std::mem::replace(&mut meta.schema, schema),
@@ -453,7 +570,9 @@ impl Vault {
     /// Opaque sled key of one record of a secret.
     fn key(&self, kind: u8, scope: Scope, name: &SecretName) -> Vec<u8> {
         let n = name.as_str().as_bytes();
-        let h = self.index_key.keyed_hash(&[&[scope.tag()], &(n.len() as u32).to_le_bytes(), n]);
+        let h = self
+            .index_key
+            .keyed_hash(&[&[scope.tag()], &(n.len() as u32).to_le_bytes(), n]);
         let mut k = Vec::with_capacity(33);
         k.push(kind);
         k.extend_from_slice(&h);
@@ -469,7 +588,10 @@ impl Vault {
     }
 
     fn stage<T: Serialize>(&self, batch: &mut Batch, meta: &SecretMeta, body: &T) {
-        for (kind, plain) in [(KIND_META, codec::encode(meta)), (KIND_BODY, codec::encode(body))] {
+        for (kind, plain) in [
+            (KIND_META, codec::encode(meta)),
+            (KIND_BODY, codec::encode(body)),
+        ] {
             let key = self.key(kind, meta.scope, &meta.name);
             let sealed = crypto::seal(&self.record_key, &self.record_ad(&key), &plain);
             batch.insert(&key, sealed);
@@ -481,20 +603,32 @@ impl Vault {
         codec::decode(&plain)
     }
 
-    fn read<T: serde::de::DeserializeOwned>(&self, kind: u8, name: &SecretName, scope: Scope) -> Result<T> {
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: u8,
+        name: &SecretName,
+        scope: Scope,
+    ) -> Result<T> {
         let key = self.key(kind, scope, name);
         let blob = self.store.get(&key)?.ok_or_else(|| Error::CorruptRecord {
-            what: format!("secret '{name}' ({scope}): its {} record is missing", kind_name(kind)),
+            what: format!(
+                "secret '{name}' ({scope}): its {} record is missing",
+                kind_name(kind)
+            ),
         })?;
         self.open_record(&key, &blob)
-            .ok_or_else(|| Error::CorruptRecord { what: format!("secret '{name}' ({scope}), {} record", kind_name(kind)) })
+            .ok_or_else(|| Error::CorruptRecord {
+                what: format!("secret '{name}' ({scope}), {} record", kind_name(kind)),
+            })
     }
 
     fn read_meta(&self, name: &SecretName, scope: Scope) -> Result<SecretMeta> {
         let meta: SecretMeta = self.read(KIND_META, name, scope)?;
         // The associated data already binds the blob to this key; this guards the encoder.
         if &meta.name != name || meta.scope != scope {
-            return Err(Error::CorruptRecord { what: format!("secret '{name}' ({scope})") });
+            return Err(Error::CorruptRecord {
+                what: format!("secret '{name}' ({scope})"),
+            });
         }
         Ok(meta)
     }
@@ -505,12 +639,20 @@ impl Vault {
 }
 
 fn kind_name(kind: u8) -> &'static str {
-    if kind == KIND_META { "metadata" } else { "values" }
+    if kind == KIND_META {
+        "metadata"
+    } else {
+        "values"
+    }
 }
 
 /// A short printable id for a record whose name cannot be read.
 fn record_id(key: &[u8]) -> String {
-    key.iter().skip(1).take(6).map(|b| format!("{b:02x}")).collect()
+    key.iter()
+        .skip(1)
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn wrap_ad(vault_id: &[u8; 16]) -> Vec<u8> {
@@ -521,21 +663,40 @@ fn wrap(vault_key: &Key, vault_id: [u8; 16], passphrase: &[u8], kdf: KdfParams) 
     let salt: [u8; 32] = crypto::random_array();
     let kek = kdf.derive(passphrase, &salt)?;
     let wrapped_key = crypto::seal(&kek, &wrap_ad(&vault_id), vault_key.as_bytes());
-    Ok(Header { vault_id, kdf, salt, wrapped_key })
+    Ok(Header {
+        vault_id,
+        kdf,
+        salt,
+        wrapped_key,
+    })
 }
 
 fn read_header(store: &Store) -> Result<Header> {
     let dir = store.dir().to_path_buf();
     match store.format_version()? {
         Some(FORMAT_VERSION) => {}
-        Some(found) => return Err(Error::UnsupportedVersion { path: dir, found, supported: FORMAT_VERSION }),
-        None => return Err(Error::CorruptVault { path: dir, what: "the format marker is missing".into() }),
+        Some(found) => {
+            return Err(Error::UnsupportedVersion {
+                path: dir,
+                found,
+                supported: FORMAT_VERSION,
+            });
+        }
+        None => {
+            return Err(Error::CorruptVault {
+                path: dir,
+                what: "the format marker is missing".into(),
+            });
+        }
     }
-    let raw = store
-        .header()?
-        .ok_or_else(|| Error::CorruptVault { path: dir.clone(), what: "the header is missing".into() })?;
-    let header: Header =
-        codec::decode(&raw).ok_or_else(|| Error::CorruptVault { path: dir.clone(), what: "the header is unreadable".into() })?;
+    let raw = store.header()?.ok_or_else(|| Error::CorruptVault {
+        path: dir.clone(),
+        what: "the header is missing".into(),
+    })?;
+    let header: Header = codec::decode(&raw).ok_or_else(|| Error::CorruptVault {
+        path: dir.clone(),
+        what: "the header is unreadable".into(),
+    })?;
     // Bound the parameters before deriving: the header is untrusted input.
     header.kdf.check()?;
     Ok(header)

@@ -59,7 +59,12 @@ impl Store {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|e| Error::io(format!("cannot create the vault directory {}", dir.display()), e))?;
+            .map_err(|e| {
+                Error::io(
+                    format!("cannot create the vault directory {}", dir.display()),
+                    e,
+                )
+            })?;
         // An existing empty directory may have looser permissions: tighten it.
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io(format!("cannot set permissions on {}", dir.display()), e))?;
@@ -86,7 +91,11 @@ impl Store {
             .map_err(|e| map_open_error(dir, e))?;
         let records = db.open_tree(RECORDS_TREE).map_err(|e| storage(dir, e))?;
         write_holder(dir);
-        Ok(Store { dir: dir.to_path_buf(), db, records })
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            db,
+            records,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -98,12 +107,19 @@ impl Store {
         match raw {
             None => Ok(None),
             Some(v) if v.len() == 4 => Ok(Some(u32::from_le_bytes([v[0], v[1], v[2], v[3]]))),
-            Some(_) => Err(Error::CorruptVault { path: self.dir.clone(), what: "the format marker is malformed".into() }),
+            Some(_) => Err(Error::CorruptVault {
+                path: self.dir.clone(),
+                what: "the format marker is malformed".into(),
+            }),
         }
     }
 
     pub fn header(&self) -> Result<Option<Vec<u8>>> {
-        Ok(self.db.get(HEADER_KEY).map_err(|e| storage(&self.dir, e))?.map(|v| v.to_vec()))
+        Ok(self
+            .db
+            .get(HEADER_KEY)
+            .map_err(|e| storage(&self.dir, e))?
+            .map(|v| v.to_vec()))
     }
 
     /// Writes format version and header together, durably.
@@ -116,18 +132,25 @@ impl Store {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.records.get(key).map_err(|e| storage(&self.dir, e))?.map(|v| v.to_vec()))
+        Ok(self
+            .records
+            .get(key)
+            .map_err(|e| storage(&self.dir, e))?
+            .map(|v| v.to_vec()))
     }
 
     pub fn contains(&self, key: &[u8]) -> Result<bool> {
-        self.records.contains_key(key).map_err(|e| storage(&self.dir, e))
+        self.records
+            .contains_key(key)
+            .map_err(|e| storage(&self.dir, e))
     }
 
     /// Every record whose key starts with `prefix`, in key order.
     pub fn scan(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + '_ {
-        self.records
-            .scan_prefix(prefix)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(|e| storage(&self.dir, e)))
+        self.records.scan_prefix(prefix).map(|r| {
+            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .map_err(|e| storage(&self.dir, e))
+        })
     }
 
     pub fn count(&self, prefix: &[u8]) -> usize {
@@ -139,12 +162,17 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        self.records.apply_batch(batch.inner).map_err(|e| storage(&self.dir, e))?;
+        self.records
+            .apply_batch(batch.inner)
+            .map_err(|e| storage(&self.dir, e))?;
         self.flush()
     }
 
     fn flush(&self) -> Result<()> {
-        self.db.flush().map(|_| ()).map_err(|e| storage(&self.dir, e))
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| storage(&self.dir, e))
     }
 }
 
@@ -164,7 +192,10 @@ fn restrict_umask() {
 
 fn write_holder(dir: &Path) {
     let exe = std::env::args().next().unwrap_or_else(|| "sesame".into());
-    let exe = Path::new(&exe).file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let exe = Path::new(&exe)
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     // Best effort: the holder file only improves an error message.
     if let Ok(mut f) = fs::File::create(dir.join(HOLDER_FILE)) {
         let _ = writeln!(f, "{} {}", std::process::id(), exe);
@@ -176,7 +207,10 @@ fn describe_holder(dir: &Path) -> String {
         return "another process".into();
     };
     let mut parts = text.split_whitespace();
-    match (parts.next().and_then(|p| p.parse::<u32>().ok()), parts.next()) {
+    match (
+        parts.next().and_then(|p| p.parse::<u32>().ok()),
+        parts.next(),
+    ) {
         (Some(pid), Some(cmd)) => format!("another process ({cmd}, pid {pid})"),
         (Some(pid), None) => format!("another process (pid {pid})"),
         _ => "another process".into(),
@@ -186,9 +220,13 @@ fn describe_holder(dir: &Path) -> String {
 fn map_open_error(dir: &Path, e: sled::Error) -> Error {
     match e {
         sled::Error::Io(ref io)
-            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock") =>
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock") =>
         {
-            Error::VaultBusy { path: dir.to_path_buf(), holder: describe_holder(dir) }
+            Error::VaultBusy {
+                path: dir.to_path_buf(),
+                holder: describe_holder(dir),
+            }
         }
         sled::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
             Error::io(format!("cannot open the vault at {}", dir.display()), io)
@@ -201,7 +239,8 @@ fn storage(dir: &Path, e: sled::Error) -> Error {
     match e {
         sled::Error::Corruption { .. } => Error::CorruptVault {
             path: dir.to_path_buf(),
-            what: "the database files failed their checksums (restore from a backup or a remote)".into(),
+            what: "the database files failed their checksums (restore from a backup or a remote)"
+                .into(),
         },
         sled::Error::Io(io) => Error::io(format!("vault storage at {}", dir.display()), io),
         other => Error::Storage(other.to_string()),
