@@ -87,6 +87,9 @@ pub enum Error {
     },
     #[error("vault storage error: {0}")]
     Storage(String),
+    /// Flags that do not fit together or do not apply to a command (exit 2, like clap's own).
+    #[error("{0}")]
+    Usage(String),
     #[error("{0}")]
     Other(String),
 }
@@ -115,6 +118,7 @@ impl Error {
             | Validation(_)
             | Input(_) => exit::VALIDATION,
             SecretExists { .. } | VaultExists(_) | Conflict(_) => exit::CONFLICT,
+            Usage(_) => exit::USAGE,
             _ => exit::OTHER,
         }
     }

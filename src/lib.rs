@@ -3,9 +3,11 @@
 //! This crate is the library both faces (the TUI and the one-shot CLI) call; neither holds
 //! storage, crypto or sync logic of its own.
 
+pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod input;
 pub mod schema;
 pub mod secret;
 pub mod session;

@@ -1,0 +1,110 @@
+//! `sesame init` creates a vault; `sesame passwd` re-wraps its key under a new passphrase.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use zeroize::Zeroizing;
+
+use super::{Context, note, prompt};
+use crate::crypto::KdfParams;
+use crate::error::{Error, Result};
+use crate::session::{ENV_NEW_PASSPHRASE, read_passphrase_file};
+use crate::vault::Vault;
+
+/// Argon2id cost; the defaults (64 MiB, 3 passes, 4 lanes) suit a laptop.
+#[derive(Args, Debug, Default, Clone)]
+pub struct KdfArgs {
+    /// Argon2id memory in MiB [default: 64]
+    #[arg(long, value_name = "N")]
+    pub kdf_memory_mib: Option<u32>,
+    /// Argon2id passes [default: 3]
+    #[arg(long, value_name = "N")]
+    pub kdf_iterations: Option<u32>,
+    /// Argon2id lanes [default: 4]
+    #[arg(long, value_name = "N")]
+    pub kdf_parallelism: Option<u32>,
+}
+
+impl KdfArgs {
+    fn is_empty(&self) -> bool {
+        self.kdf_memory_mib.is_none()
+            && self.kdf_iterations.is_none()
+            && self.kdf_parallelism.is_none()
+    }
+
+    /// `base` with the given parameters replaced.
+    fn apply(&self, base: KdfParams) -> KdfParams {
+        KdfParams {
+            memory_kib: self
+                .kdf_memory_mib
+                .map_or(base.memory_kib, |m| m.saturating_mul(1024)),
+            iterations: self.kdf_iterations.unwrap_or(base.iterations),
+            parallelism: self.kdf_parallelism.unwrap_or(base.parallelism),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub kdf: KdfArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PasswdArgs {
+    /// Read the new passphrase from the first line of FILE (or set SESAME_NEW_PASSPHRASE)
+    #[arg(long, value_name = "FILE")]
+    pub new_passphrase_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub kdf: KdfArgs,
+}
+
+pub fn init(ctx: &Context, args: InitArgs) -> Result<()> {
+    let session = &ctx.session;
+    if session.vault_exists() {
+        return Err(Error::VaultExists(session.vault_dir.clone()));
+    }
+    let kdf = args.kdf.apply(KdfParams::default());
+    // Check before asking for a passphrase twice.
+    kdf.check()?;
+    let pass = match session.passphrase_without_prompt()? {
+        Some(p) => p,
+        None if prompt::can_prompt(ctx.headless()) => {
+            prompt::new_passphrase("Passphrase for the new vault")?
+        }
+        None => return Err(Error::NoPassphrase),
+    };
+    let mut vault = Vault::init(&session.vault_dir, pass.as_bytes(), kdf)?;
+    session.configure(&mut vault);
+    note(&format!(
+        "Created a vault at {}. Add a secret: sesame secret create NAME --KEY=VALUE",
+        session.vault_dir.display()
+    ));
+    Ok(())
+}
+
+pub fn passwd(ctx: &Context, args: PasswdArgs) -> Result<()> {
+    let mut vault = ctx.open_vault()?;
+    let kdf = args.kdf.apply(vault.kdf_params());
+    kdf.check()?;
+    let new = new_passphrase(ctx, &args)?;
+    let kdf = (!args.kdf.is_empty()).then_some(kdf);
+    vault.change_passphrase(new.as_bytes(), kdf)?;
+    note("Passphrase changed.");
+    Ok(())
+}
+
+fn new_passphrase(ctx: &Context, args: &PasswdArgs) -> Result<Zeroizing<String>> {
+    if let Some(path) = &args.new_passphrase_file {
+        return read_passphrase_file(path);
+    }
+    if let Ok(p) = std::env::var(ENV_NEW_PASSPHRASE) {
+        return Ok(Zeroizing::new(p));
+    }
+    if prompt::can_prompt(ctx.headless()) {
+        return prompt::new_passphrase("New passphrase");
+    }
+    Err(Error::Passphrase(format!(
+        "no new passphrase given: set {ENV_NEW_PASSPHRASE}, pass --new-passphrase-file FILE, or run without --headless on a terminal"
+    )))
+}

@@ -1,0 +1,169 @@
+//! Gathers a secret's values from the three ways of giving them: `--KEY=VALUE` flags,
+//! `--values` (JSON, YAML or @FILE) and `-i`. The same key given twice is refused (exit 5),
+//! never silently resolved. Parsing itself is `sesame::input`'s job.
+
+use std::io::Read;
+
+use clap::{ArgAction, Args};
+use zeroize::Zeroizing;
+
+use super::prompt;
+use crate::error::{Error, Result};
+use crate::input;
+use crate::schema::Schema;
+use crate::secret::{SecretValue, Values};
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct ValueArgs {
+    /// Set KEY to VALUE; what --KEY=VALUE becomes (use it for keys that are also flag names)
+    #[arg(long = "set", value_name = "KEY=VALUE", action = ArgAction::Append, hide = true)]
+    pub set: Vec<String>,
+    /// All values at once: a JSON or YAML mapping, or @FILE holding one
+    #[arg(long, value_name = "JSON|YAML|@FILE")]
+    pub values: Option<String>,
+    /// Ask for keys and values (values hidden); without a terminal, read KEY=VALUE lines
+    /// from stdin instead (values never appear in argv that way)
+    #[arg(short, long)]
+    pub interactive: bool,
+}
+
+impl ValueArgs {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.values.is_none() && !self.interactive
+    }
+}
+
+/// The values of `--KEY=VALUE` and `--values`, refusing a key given twice.
+pub fn from_flags(args: &ValueArgs) -> Result<Values> {
+    let mut out = Values::new();
+    for a in &args.set {
+        let (k, v) = input::parse_assignment(a)?;
+        add(&mut out, k, v, "--KEY=VALUE")?;
+    }
+    if let Some(text) = &args.values {
+        let doc = input::parse_values(text)?;
+        for (k, v) in doc {
+            add(&mut out, k, v, "--values")?;
+        }
+    }
+    Ok(out)
+}
+
+/// Adds one key, refusing it if it was given already.
+pub fn add(values: &mut Values, key: String, value: SecretValue, origin: &str) -> Result<()> {
+    if values.contains_key(&key) {
+        return Err(Error::Input(format!(
+            "key '{key}' is given more than once (again in {origin}): give each key once"
+        )));
+    }
+    values.insert(key, value);
+    Ok(())
+}
+
+/// `-i`: prompts on a terminal, else reads `KEY=VALUE` lines from stdin. `given` holds the
+/// values from flags (they are not asked again); `schema` drives which fields are asked.
+pub fn interactive(
+    headless: bool,
+    schema: &Schema,
+    given: &mut Values,
+    current: Option<&Values>,
+) -> Result<()> {
+    if headless {
+        return Err(Error::Usage(
+            "-i/--interactive asks for input, which --headless forbids: pass values as --KEY=VALUE or --values instead"
+                .into(),
+        ));
+    }
+    if !prompt::stdin_is_terminal() {
+        return from_stdin(given);
+    }
+    if !prompt::is_terminal() {
+        return Err(Error::Usage(
+            "-i/--interactive needs a terminal on stderr to ask on: pass values as --KEY=VALUE or --values instead"
+                .into(),
+        ));
+    }
+    let keep = if current.is_some() {
+        ", empty keeps the current value"
+    } else {
+        ""
+    };
+    eprintln!("Values are hidden as you type; @FILE reads a file, @@ is a literal @.");
+    for field in &schema.fields {
+        if given.contains_key(&field.name) {
+            continue;
+        }
+        let mut label = format!("{} ({}", field.name, field.ty);
+        label.push_str(if field.required {
+            ", required"
+        } else {
+            ", optional"
+        });
+        if let Some(d) = &field.default {
+            label.push_str(&format!(", default {d}"));
+        }
+        label.push_str(keep);
+        label.push_str("): ");
+        loop {
+            let text = prompt::hidden(&label)?;
+            if text.is_empty() {
+                let has = current.is_some_and(|c| c.contains_key(&field.name));
+                if field.required && field.default.is_none() && !has {
+                    eprintln!("sesame: {} is required", field.name);
+                    continue;
+                }
+                break;
+            }
+            given.insert(field.name.clone(), input::parse_value(&text)?);
+            break;
+        }
+    }
+    if schema.allow_unknown {
+        loop {
+            let Some(key) = prompt::line("Key (empty to finish): ")? else {
+                break;
+            };
+            let key = key.trim().to_string();
+            if key.is_empty() {
+                break;
+            }
+            if let Err(e) = crate::secret::check_key(&key) {
+                eprintln!("sesame: {e}");
+                continue;
+            }
+            let text = prompt::hidden(&format!("Value of {key}: "))?;
+            let value = input::parse_value(&text)?;
+            add(given, key, value, "-i")?;
+        }
+    }
+    Ok(())
+}
+
+/// `KEY=VALUE` lines from stdin; blank lines and `#` comments are skipped.
+fn from_stdin(given: &mut Values) -> Result<()> {
+    let mut text = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("cannot read KEY=VALUE lines from stdin", e))?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = input::parse_assignment(line)
+            .map_err(|e| Error::Input(format!("stdin line {}: {e}", n + 1)))?;
+        add(given, k, v, "stdin")?;
+    }
+    Ok(())
+}
+
+/// Refuses `-i` under `--headless` before anything else happens.
+pub fn check_interactive(headless: bool, args: &ValueArgs) -> Result<()> {
+    if args.interactive && headless {
+        return Err(Error::Usage(
+            "-i/--interactive asks for input, which --headless forbids: pass values as --KEY=VALUE or --values instead"
+                .into(),
+        ));
+    }
+    Ok(())
+}
