@@ -64,7 +64,7 @@ impl Registry {
             .find(|s| s.name == name)
             .ok_or_else(|| Error::UnknownSchema(name.into()))
     }
-    pub fn list(&self) -> Vec<&Schema> {
-        self.0.iter().collect()
+    pub fn list(&self) -> impl Iterator<Item = &Schema> {
+        self.0.iter()
     }
 }

@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, cmd: SchemaCommand) -> Result<()> {
 
 fn list(ctx: &Context) -> Result<()> {
     let format = ctx.format("schema list", &FORMATS, Format::Table)?;
-    let schemas = ctx.session.schemas.list();
+    let schemas: Vec<&Schema> = ctx.session.schemas.list().collect();
     let views: Vec<SchemaView<'_>> = schemas.iter().map(|s| view(s)).collect();
     let text = match format {
         Format::Json => json(&views)?,

@@ -1,0 +1,202 @@
+//! init, passwd, unlocking, and the vault-level failures: missing vault, wrong or missing
+//! passphrase, a vault held open by another process.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{INIT_FAST, PASSPHRASE, TestVault, fails};
+use predicates::prelude::*;
+
+#[test]
+fn init_creates_a_private_vault_and_refuses_a_second_time() {
+    let v = TestVault::empty();
+    v.cmd()
+        .args(INIT_FAST)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Created a vault"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(v.vault_dir())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let mut again = v.cmd();
+    again.args(INIT_FAST);
+    fails(again, 6, &["already exists"]);
+}
+
+#[test]
+fn init_without_passphrase_headless_says_how_to_give_one() {
+    let v = TestVault::empty();
+    let mut c = v.bare();
+    c.args(INIT_FAST).arg("--headless");
+    fails(c, 4, &["SESAME_PASSPHRASE", "--passphrase-file"]);
+    assert!(!v.vault_dir().exists());
+}
+
+#[test]
+fn init_refuses_unsafe_kdf_parameters() {
+    let v = TestVault::empty();
+    let mut c = v.cmd();
+    c.args(["init", "--kdf-memory-mib", "100000"]);
+    fails(c, 1, &["key-derivation", "4096"]);
+    let mut c = v.cmd();
+    c.args(["init", "--kdf-iterations", "0"]);
+    fails(c, 1, &["iterations"]);
+}
+
+#[test]
+fn passphrase_file_works_and_empty_file_is_refused() {
+    let v = TestVault::empty();
+    let pw = v.file("pw.txt", "from-a-file\n");
+    v.bare()
+        .args(INIT_FAST)
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .assert()
+        .success();
+    v.bare()
+        .args(["secret", "list", "--passphrase-file"])
+        .arg(&pw)
+        .assert()
+        .success();
+    let empty = v.file("empty.txt", "");
+    let mut c = v.bare();
+    c.args(["secret", "list", "--passphrase-file"]).arg(&empty);
+    fails(c, 4, &["empty"]);
+}
+
+#[test]
+fn wrong_passphrase_is_exit_4() {
+    let v = TestVault::new();
+    let mut c = v.bare();
+    c.env("SESAME_PASSPHRASE", "not it")
+        .args(["secret", "list"]);
+    fails(c, 4, &["wrong passphrase"]);
+}
+
+#[test]
+fn no_passphrase_headless_is_exit_4_and_says_how() {
+    let v = TestVault::new();
+    let mut c = v.bare();
+    c.args(["--headless", "secret", "list"]);
+    fails(c, 4, &["SESAME_PASSPHRASE", "--passphrase-file"]);
+    // Without a terminal it fails the same way rather than hanging.
+    let mut c = v.bare();
+    c.args(["secret", "get", "x"]);
+    fails(c, 4, &["SESAME_PASSPHRASE"]);
+}
+
+#[test]
+fn missing_vault_says_run_init() {
+    let v = TestVault::empty();
+    let mut c = v.cmd();
+    c.args(["secret", "list"]);
+    fails(c, 3, &["no vault", "sesame init"]);
+    let mut c = v.cmd();
+    c.args(["--vault", "/nonexistent/elsewhere", "secret", "get", "x"]);
+    fails(c, 3, &["/nonexistent/elsewhere", "sesame init"]);
+}
+
+#[test]
+fn passwd_rewraps_with_file_env_and_new_kdf() {
+    let v = TestVault::new();
+    v.ok(&["secret", "create", "db", "--password=kept"]);
+    let new = v.file("new.txt", "second passphrase\n");
+    v.cmd()
+        .args(["passwd", "--new-passphrase-file"])
+        .arg(&new)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Passphrase changed"));
+    let mut old = v.cmd();
+    old.args(["secret", "list"]);
+    fails(old, 4, &["wrong passphrase"]);
+    v.bare()
+        .env("SESAME_PASSPHRASE", "second passphrase")
+        .env("SESAME_NEW_PASSPHRASE", "third")
+        .args(["passwd", "--kdf-memory-mib", "2", "--kdf-iterations", "1"])
+        .assert()
+        .success();
+    v.bare()
+        .env("SESAME_PASSPHRASE", "third")
+        .args(["secret", "get", "db", "--key", "password"])
+        .assert()
+        .success()
+        .stdout("kept\n");
+}
+
+#[test]
+fn passwd_without_new_passphrase_headless_fails_clearly() {
+    let v = TestVault::new();
+    let mut c = v.cmd();
+    c.args(["--headless", "passwd"]);
+    fails(c, 4, &["SESAME_NEW_PASSPHRASE", "--new-passphrase-file"]);
+    // Nothing changed.
+    v.ok(&["secret", "list"]);
+}
+
+#[test]
+fn a_vault_held_open_names_its_holder() {
+    let v = TestVault::new();
+    // `-i` without a terminal reads KEY=VALUE lines from stdin with the vault open: keeping
+    // that pipe open holds the vault for as long as the test needs.
+    let mut holder = std::process::Command::new(assert_cmd::cargo::cargo_bin("sesame"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", v.path())
+        .env("SESAME_VAULT", v.vault_dir())
+        .env("SESAME_CONFIG", v.path().join("config.toml"))
+        .env("SESAME_PASSPHRASE", PASSPHRASE)
+        .args(["secret", "create", "held", "-i"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn holder");
+    let marker = v.vault_dir().join("holder");
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "holder never opened the vault"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = v.cmd();
+    c.args(["secret", "list"]);
+    let pid = holder.id().to_string();
+    fails(c, 1, &["in use by another process", &pid, "agent"]);
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin.write_all(b"user=me\n").unwrap();
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(v.ok(&["secret", "get", "held", "--key", "user"]), "me\n");
+}
+
+#[test]
+fn no_command_prints_getting_started() {
+    let v = TestVault::empty();
+    v.bare()
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sesame init"));
+    let v = TestVault::new();
+    v.bare()
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Your vault is at"));
+}
+
+#[test]
+fn a_broken_config_file_is_one_line_naming_the_key() {
+    let v = TestVault::new();
+    v.file("config.toml", "[vault]\nhistroy = 3\n");
+    let mut c = v.cmd();
+    c.args(["secret", "list"]);
+    fails(c, 1, &["config.toml", "histroy", "line 2"]);
+}
