@@ -15,7 +15,13 @@ fn seeded() -> TestVault {
     let v = TestVault::new();
     v.ok(&["secret", "create", "db", "--user=u", "--password=p w'\"x"]);
     v.ok(&["secret", "create", "db", "-p", "--user=me"]);
-    v.ok(&["secret", "create", "tls", "--values", "{\"cert\": \"line1\\nline2\"}"]);
+    v.ok(&[
+        "secret",
+        "create",
+        "tls",
+        "--values",
+        "{\"cert\": \"line1\\nline2\"}",
+    ]);
     v
 }
 
@@ -29,11 +35,27 @@ fn export_json_yaml_env_and_scope() {
     assert_eq!(secrets[0]["scope"], "user");
     assert_eq!(secrets[1]["values"]["password"], "p w'\"x");
     let yaml = v.ok(&["secret", "export", "--format", "yaml"]);
-    assert!(yaml.contains("sesame_export: 1") && yaml.contains("name: tls"), "{yaml}");
-    let env = v.ok(&["secret", "export", "--format", "env", "--scope", "workspace"]);
-    assert!(env.contains("# db (workspace)\nDB_PASSWORD='p w'\\''\"x'\nDB_USER='u'\n"), "{env}");
+    assert!(
+        yaml.contains("sesame_export: 1") && yaml.contains("name: tls"),
+        "{yaml}"
+    );
+    let env = v.ok(&[
+        "secret",
+        "export",
+        "--format",
+        "env",
+        "--scope",
+        "workspace",
+    ]);
+    assert!(
+        env.contains("# db (workspace)\nDB_PASSWORD='p w'\\''\"x'\nDB_USER='u'\n"),
+        "{env}"
+    );
     assert!(env.contains("TLS_CERT='line1\nline2'\n"), "{env}");
-    assert!(!env.contains("me"), "user scope leaked into a workspace export: {env}");
+    assert!(
+        !env.contains("me"),
+        "user scope leaked into a workspace export: {env}"
+    );
     let user = json(&v.ok(&["secret", "export", "-p"]));
     assert_eq!(user["secrets"].as_array().unwrap().len(), 1);
     for f in ["table", "csv"] {
@@ -58,7 +80,8 @@ fn export_import_round_trip_into_a_fresh_vault() {
             .stderr(predicate::str::contains("3 created"));
         for (name, scope) in [("db", "user"), ("db", "workspace"), ("tls", "workspace")] {
             let get = |v: &TestVault| {
-                let mut d = json(&v.ok(&["secret", "get", name, "--scope", scope, "--format", "json"]));
+                let mut d =
+                    json(&v.ok(&["secret", "get", name, "--scope", scope, "--format", "json"]));
                 let o = d.as_object_mut().unwrap();
                 o.remove("created");
                 o.remove("updated");
@@ -78,8 +101,21 @@ fn import_from_stdin_dry_run_and_overwrite() {
     // Without --overwrite an existing name refuses the whole file.
     let mut c = b.cmd();
     c.args(["secret", "import", "-"]).write_stdin(dump.clone());
-    fails(c, 6, &["db (workspace) already exists", "--overwrite", "nothing was imported"]);
-    assert_eq!(b.ok(&["secret", "list", "--format", "json"]).matches("\"name\"").count(), 1);
+    fails(
+        c,
+        6,
+        &[
+            "db (workspace) already exists",
+            "--overwrite",
+            "nothing was imported",
+        ],
+    );
+    assert_eq!(
+        b.ok(&["secret", "list", "--format", "json"])
+            .matches("\"name\"")
+            .count(),
+        1
+    );
 
     let plan = b
         .cmd()
@@ -94,7 +130,18 @@ fn import_from_stdin_dry_run_and_overwrite() {
     let plan = String::from_utf8(plan).unwrap();
     assert!(plan.contains("update     db (workspace)"), "{plan}");
     assert!(plan.contains("create     tls (workspace)"), "{plan}");
-    assert_eq!(b.ok(&["secret", "get", "db", "--scope", "workspace", "--key", "user"]), "old\n");
+    assert_eq!(
+        b.ok(&[
+            "secret",
+            "get",
+            "db",
+            "--scope",
+            "workspace",
+            "--key",
+            "user"
+        ]),
+        "old\n"
+    );
 
     b.cmd()
         .args(["secret", "import", "-", "--overwrite"])
@@ -102,9 +149,28 @@ fn import_from_stdin_dry_run_and_overwrite() {
         .assert()
         .success()
         .stderr(predicate::str::contains("2 created, 1 updated"));
-    assert_eq!(b.ok(&["secret", "get", "db", "--scope", "workspace", "--key", "user"]), "u\n");
+    assert_eq!(
+        b.ok(&[
+            "secret",
+            "get",
+            "db",
+            "--scope",
+            "workspace",
+            "--key",
+            "user"
+        ]),
+        "u\n"
+    );
     // The replaced values stay in the history.
-    let h = json(&b.ok(&["secret", "history", "db", "--scope", "workspace", "--format", "json"]));
+    let h = json(&b.ok(&[
+        "secret",
+        "history",
+        "db",
+        "--scope",
+        "workspace",
+        "--format",
+        "json",
+    ]));
     assert_eq!(h.as_array().unwrap().len(), 2);
 }
 
@@ -112,7 +178,10 @@ fn import_from_stdin_dry_run_and_overwrite() {
 fn malformed_or_duplicate_imports_change_nothing() {
     let v = TestVault::new();
     v.ok(&["secret", "create", "keep", "--a=1"]);
-    let bad = v.file("bad.json", "{\"sesame_export\": 1, \"secrets\": [\n  {\"name\": \"x\", \"values\": {\"a\": 1,}}\n]}");
+    let bad = v.file(
+        "bad.json",
+        "{\"sesame_export\": 1, \"secrets\": [\n  {\"name\": \"x\", \"values\": {\"a\": 1,}}\n]}",
+    );
     let mut c = v.cmd();
     c.args(["secret", "import"]).arg(&bad);
     fails(c, 5, &["bad.json", "line 2"]);
