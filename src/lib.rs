@@ -5,6 +5,8 @@
 
 pub mod crypto;
 pub mod error;
+pub mod input;
+pub mod schema;
 pub mod secret;
 
 pub use error::{Error, Result};
