@@ -61,7 +61,7 @@ fn no_name_key_or_value_appears_in_any_vault_file() {
     v.ok(&["secret", "rename", "zebranamebeta", "zebrarenamed"]);
     let dump = v.file(
         "dump.json",
-        r#"{"sesame_export": 1, "secrets": [{"name": "zebraimported", "values": {"quokkakeytwo": "platypusimported"}}]}"#,
+        r#"{"sesame_export": 1, "secrets": [{"name": "zebraimported", "scope": "workspace", "values": {"quokkakeytwo": "platypusimported"}}]}"#,
     );
     v.cmd()
         .args(["secret", "import"])

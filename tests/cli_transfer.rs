@@ -187,18 +187,18 @@ fn malformed_or_duplicate_imports_change_nothing() {
     fails(c, 5, &["bad.json", "line 2"]);
     let bad_name = v.file(
         "badname.json",
-        r#"{"sesame_export": 1, "secrets": [{"name": "ok", "values": {"a": "1"}}, {"name": "a.b", "values": {"a": "1"}}]}"#,
+        r#"{"sesame_export": 1, "secrets": [{"name": "ok", "scope": "workspace", "values": {"a": "1"}}, {"name": "a.b", "scope": "workspace", "values": {"a": "1"}}]}"#,
     );
     let mut c = v.cmd();
     c.args(["secret", "import"]).arg(&bad_name);
     fails(c, 5, &["a.b"]);
     let dup = v.file(
         "dup.json",
-        r#"{"sesame_export": 1, "secrets": [{"name": "n", "values": {"a": "1"}}, {"name": "n", "values": {"a": "2"}}]}"#,
+        r#"{"sesame_export": 1, "secrets": [{"name": "n", "scope": "workspace", "values": {"a": "1"}}, {"name": "n", "scope": "workspace", "values": {"a": "2"}}]}"#,
     );
     let mut c = v.cmd();
     c.args(["secret", "import", "--overwrite"]).arg(&dup);
-    fails(c, 6, &["'n'", "more than once"]);
+    fails(c, 5, &["'n'", "twice"]);
     v.file("bin.json", [0xff, 0xfe]);
     let mut c = v.cmd();
     c.args(["secret", "import", "bin.json"]);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use zeroize::Zeroizing;
 
-use super::output::{emit, env_line, env_name, json, yaml};
+use super::output::{emit, env_line, env_name};
 use super::secret::ScopeArgs;
 use super::{Context, Format, note, prompt, warn};
 use crate::error::{Error, Result};
@@ -59,9 +59,8 @@ pub fn export(ctx: &Context, a: ExportArgs) -> Result<()> {
             out
         }
         _ => {
-            let doc = ExportDocument {
-                sesame_export: input::EXPORT_VERSION,
-                secrets: secrets
+            let doc = ExportDocument::new(
+                secrets
                     .into_iter()
                     .map(|s| ExportedSecret {
                         name: s.meta.name,
@@ -72,11 +71,13 @@ pub fn export(ctx: &Context, a: ExportArgs) -> Result<()> {
                         updated: Some(s.meta.updated),
                     })
                     .collect(),
-            };
+            );
             if format == Format::Yaml {
-                yaml(&doc)?
+                doc.to_yaml()?
             } else {
-                json(&doc)?
+                let mut text = doc.to_json();
+                text.push('\n');
+                text
             }
         }
     });
