@@ -26,6 +26,7 @@ struct SchemaView<'a> {
     name: &'a str,
     description: &'a str,
     allow_unknown: bool,
+    source: String,
     fields: Vec<FieldView<'a>>,
 }
 
@@ -45,6 +46,7 @@ fn view(s: &Schema) -> SchemaView<'_> {
         name: &s.name,
         description: &s.description,
         allow_unknown: s.allow_unknown,
+        source: s.source.to_string(),
         fields: s
             .fields
             .iter()
@@ -75,14 +77,19 @@ fn list(ctx: &Context) -> Result<()> {
         Format::Json => json(&views)?,
         Format::Yaml => yaml(&views)?,
         _ => {
-            let mut t = Table::new(&["name", "fields", "description"]);
+            let mut t = Table::new(&["name", "fields", "source", "description"]);
             for s in &schemas {
                 let fields = if s.allow_unknown && s.fields.is_empty() {
                     "any".to_string()
                 } else {
                     s.fields.len().to_string()
                 };
-                t.push(vec![s.name.clone(), fields, s.description.clone()]);
+                t.push(vec![
+                    s.name.clone(),
+                    fields,
+                    s.source.to_string(),
+                    s.description.clone(),
+                ]);
             }
             t.aligned()
         }
@@ -97,7 +104,10 @@ fn show(ctx: &Context, name: &str) -> Result<()> {
         Format::Json => json(&view(schema))?,
         Format::Yaml => yaml(&view(schema))?,
         _ => {
-            let mut out = format!("{}: {}\n", schema.name, schema.description);
+            let mut out = format!(
+                "{}: {}\nSource: {}\n",
+                schema.name, schema.description, schema.source
+            );
             if !schema.fields.is_empty() {
                 out.push('\n');
                 let mut t = Table::new(&["field", "type", "required", "default", "description"]);
