@@ -11,10 +11,14 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::error::{Error, Result};
 
 /// Where a secret lives. Scopes are namespaces: `db` may exist in both.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// New secrets go to `workspace` unless told otherwise.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     User,
+    #[default]
     Workspace,
 }
 
@@ -34,12 +38,6 @@ impl Scope {
             Scope::User => 1,
             Scope::Workspace => 2,
         }
-    }
-}
-
-impl Default for Scope {
-    fn default() -> Self {
-        Scope::Workspace
     }
 }
 

@@ -119,10 +119,7 @@ pub fn interactive(
         }
     }
     if schema.allow_unknown {
-        loop {
-            let Some(key) = prompt::line("Key (empty to finish): ")? else {
-                break;
-            };
+        while let Some(key) = prompt::line("Key (empty to finish): ")? {
             let key = key.trim().to_string();
             if key.is_empty() {
                 break;
