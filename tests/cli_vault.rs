@@ -200,3 +200,74 @@ fn a_broken_config_file_is_one_line_naming_the_key() {
     c.args(["secret", "list"]);
     fails(c, 1, &["config.toml", "histroy", "line 2"]);
 }
+
+/// Forges the vault files through the library's store (the CLI has no way to do this), then
+/// waits until sled's background threads in this process have let go of the lock.
+fn with_store(v: &TestVault, f: impl FnOnce(&sesame::vault::store::Store)) {
+    let store = sesame::vault::store::Store::open(&v.vault_dir()).expect("open store");
+    f(&store);
+    drop(store);
+    let start = Instant::now();
+    loop {
+        let out = v.cmd().args(["secret", "list"]).output().unwrap();
+        if !String::from_utf8_lossy(&out.stderr).contains("in use by") {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the store never let go"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_newer_format_version_is_refused_clearly() {
+    let v = TestVault::new();
+    with_store(&v, |s| {
+        let header = s.header().unwrap().unwrap();
+        s.put_header(99, &header).unwrap();
+    });
+    let mut c = v.cmd();
+    c.args(["secret", "list"]);
+    fails(c, 1, &["format version 99", "upgrade sesame"]);
+}
+
+#[test]
+fn a_flipped_byte_is_named_and_the_rest_stays_readable() {
+    let v = TestVault::new();
+    v.ok(&["secret", "create", "one", "--a=1"]);
+    v.ok(&["secret", "create", "two", "--b=2"]);
+    with_store(&v, |s| {
+        let (key, mut blob) = s.scan(b"m").next().unwrap().unwrap();
+        let mid = blob.len() / 2;
+        blob[mid] ^= 0x01;
+        let mut batch = sesame::vault::store::Batch::default();
+        batch.insert(&key, blob);
+        s.apply(batch).unwrap();
+    });
+    let out = v
+        .cmd()
+        .args(["secret", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("sesame: warning: 1 damaged record"),
+        "{stderr}"
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    let (good, bad) = if listed[0]["name"] == "one" {
+        ("one", "two")
+    } else {
+        ("two", "one")
+    };
+    v.ok(&["secret", "get", good]);
+    let mut c = v.cmd();
+    c.args(["secret", "get", bad]);
+    fails(c, 1, &[&format!("secret '{bad}'"), "damaged"]);
+}
