@@ -160,4 +160,20 @@ mod tests {
             ["secret", "create", "db", "--", "--a=b"]
         );
     }
+
+    #[test]
+    fn parsed_command_line_debug_hides_values() {
+        use clap::Parser;
+        let argv: Vec<OsString> = ["sesame", "secret", "create", "db", "--password=hunter2"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let argv = rewrite_assignments(argv, &crate::cli::Cli::command());
+        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        let shown = format!("{cli:?}");
+        assert!(
+            shown.contains("password") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! `--values` (JSON, YAML or @FILE) and `-i`. The same key given twice is refused (exit 5),
 //! never silently resolved. Parsing itself is `sesame::input`'s job.
 
+use std::fmt;
 use std::io::Read;
 
 use clap::{ArgAction, Args};
@@ -13,7 +14,7 @@ use crate::input;
 use crate::schema::Schema;
 use crate::secret::{SecretValue, Values};
 
-#[derive(Args, Debug, Default, Clone)]
+#[derive(Args, Default, Clone)]
 pub struct ValueArgs {
     /// Set KEY to VALUE; what --KEY=VALUE becomes (use it for keys that are also flag names)
     #[arg(long = "set", value_name = "KEY=VALUE", action = ArgAction::Append, hide = true)]
@@ -25,6 +26,22 @@ pub struct ValueArgs {
     /// from stdin instead (values never appear in argv that way)
     #[arg(short, long)]
     pub interactive: bool,
+}
+
+/// Shows which keys were given, never their values (argv holds plaintext here).
+impl fmt::Debug for ValueArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = self
+            .set
+            .iter()
+            .map(|a| a.split_once('=').map_or("?", |(k, _)| k))
+            .collect();
+        f.debug_struct("ValueArgs")
+            .field("set_keys", &keys)
+            .field("values", &self.values.as_ref().map(|_| "[redacted]"))
+            .field("interactive", &self.interactive)
+            .finish()
+    }
 }
 
 impl ValueArgs {
@@ -163,4 +180,24 @@ pub fn check_interactive(headless: bool, args: &ValueArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_values() {
+        let args = ValueArgs {
+            set: vec!["password=hunter2".into()],
+            values: Some("{\"token\": \"abc123\"}".into()),
+            interactive: false,
+        };
+        let shown = format!("{args:?}");
+        assert!(shown.contains("password"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("abc123"),
+            "{shown}"
+        );
+    }
 }
