@@ -710,3 +710,6 @@ pub fn by_scope(secrets: &[SecretMeta]) -> BTreeMap<Scope, Vec<&SecretMeta>> {
     }
     m
 }
+
+#[cfg(test)]
+mod tests;
