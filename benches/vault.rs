@@ -13,7 +13,11 @@ use sesame::{Scope, SecretName, SecretValue, Values};
 const PASS: &[u8] = b"bench passphrase";
 
 fn fast_kdf() -> KdfParams {
-    KdfParams { memory_kib: 64, iterations: 1, parallelism: 1 }
+    KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    }
 }
 
 /// A realistic small secret: a username, a 32-char password, a URL.
@@ -22,11 +26,21 @@ fn items(n: usize, tag: &str) -> Vec<ImportItem> {
         .map(|i| {
             let mut values = Values::new();
             values.insert("username".into(), SecretValue::new(format!("svc-{i}")));
-            values.insert("password".into(), SecretValue::new(format!("{:032x}", i as u128 * 0x9e3779b97f4a7c15)));
-            values.insert("url".into(), SecretValue::new(format!("https://db-{i}.internal.example:5432/app")));
+            values.insert(
+                "password".into(),
+                SecretValue::new(format!("{:032x}", i as u128 * 0x9e3779b97f4a7c15)),
+            );
+            values.insert(
+                "url".into(),
+                SecretValue::new(format!("https://db-{i}.internal.example:5432/app")),
+            );
             ImportItem {
                 name: SecretName::new(format!("{tag}-{i:06}")).unwrap(),
-                scope: if i % 5 == 0 { Scope::User } else { Scope::Workspace },
+                scope: if i % 5 == 0 {
+                    Scope::User
+                } else {
+                    Scope::Workspace
+                },
                 schema: "arbitrary".into(),
                 values,
             }
@@ -37,7 +51,13 @@ fn items(n: usize, tag: &str) -> Vec<ImportItem> {
 fn plaintext_bytes(items: &[ImportItem]) -> usize {
     items
         .iter()
-        .map(|i| i.name.as_str().len() + i.values.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>())
+        .map(|i| {
+            i.name.as_str().len()
+                + i.values
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+        })
         .sum()
 }
 
@@ -47,7 +67,11 @@ fn dir_size(p: &std::path::Path) -> u64 {
             rd.flatten()
                 .map(|e| {
                     let m = e.metadata().unwrap();
-                    if m.is_dir() { dir_size(&e.path()) } else { m.len() }
+                    if m.is_dir() {
+                        dir_size(&e.path())
+                    } else {
+                        m.len()
+                    }
                 })
                 .sum()
         })
@@ -109,20 +133,23 @@ fn list_100k(c: &mut Criterion) {
 fn import_10k(c: &mut Criterion) {
     let mut g = c.benchmark_group("import");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    g.bench_function("import 10k into an empty vault (one batch, one flush)", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let dir = tempfile::tempdir().unwrap();
-                let v = Vault::init(&dir.path().join("v"), PASS, fast_kdf()).unwrap();
-                let its = items(10_000, "i");
-                let t = Instant::now();
-                v.import(its, false, false).unwrap();
-                total += t.elapsed();
-            }
-            total
-        })
-    });
+    g.bench_function(
+        "import 10k into an empty vault (one batch, one flush)",
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let dir = tempfile::tempdir().unwrap();
+                    let v = Vault::init(&dir.path().join("v"), PASS, fast_kdf()).unwrap();
+                    let its = items(10_000, "i");
+                    let t = Instant::now();
+                    v.import(its, false, false).unwrap();
+                    total += t.elapsed();
+                }
+                total
+            })
+        },
+    );
     g.finish();
 }
 

@@ -74,22 +74,18 @@ pub fn default_config_path() -> Option<PathBuf> {
 }
 
 impl Config {
-    /// Loads `path` if given (it must exist), else the default file if it exists.
+    /// Loads `path` if given, else the default file. A file that does not exist means the
+    /// defaults (so `SESAME_CONFIG` may name a file not written yet, e.g. before `init`);
+    /// one that exists but cannot be read or parsed is an error.
     /// Returns the config and the directory it belongs to (for `schemas/`).
     pub fn load(path: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
-        let (path, required) = match path {
-            Some(p) => (Some(p.to_path_buf()), true),
-            None => (default_config_path(), false),
-        };
-        let Some(path) = path else {
+        let Some(path) = path.map(Path::to_path_buf).or_else(default_config_path) else {
             return Ok((Config::default(), None));
         };
         let dir = path.parent().map(Path::to_path_buf);
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok((Config::parse(&text, &path)?, dir)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                Ok((Config::default(), dir))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Config::default(), dir)),
             Err(e) => Err(Error::io(
                 format!("cannot read the config file {}", path.display()),
                 e,

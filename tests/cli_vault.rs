@@ -271,3 +271,19 @@ fn a_flipped_byte_is_named_and_the_rest_stays_readable() {
     c.args(["secret", "get", bad]);
     fails(c, 1, &[&format!("secret '{bad}'"), "damaged"]);
 }
+
+#[test]
+fn a_config_file_not_written_yet_means_the_defaults() {
+    let v = TestVault::empty();
+    v.cmd()
+        .env("SESAME_CONFIG", v.path().join("not-yet.toml"))
+        .args(INIT_FAST)
+        .assert()
+        .success();
+    v.cmd()
+        .args(["--config"])
+        .arg(v.path().join("nor-this.toml"))
+        .args(["secret", "list"])
+        .assert()
+        .success();
+}

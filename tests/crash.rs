@@ -14,7 +14,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_sesame");
 fn sesame(vault: &std::path::Path) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--vault").arg(vault).arg("--headless");
-    c.env("SESAME_PASSPHRASE", "crash test").env("SESAME_CONFIG", vault.with_extension("toml"));
+    c.env("SESAME_PASSPHRASE", "crash test")
+        .env("SESAME_CONFIG", vault.with_extension("toml"));
     c
 }
 
@@ -31,10 +32,22 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault");
     let out = sesame(&vault)
-        .args(["init", "--kdf-memory-mib", "1", "--kdf-iterations", "1", "--kdf-parallelism", "1"])
+        .args([
+            "init",
+            "--kdf-memory-mib",
+            "1",
+            "--kdf-iterations",
+            "1",
+            "--kdf-parallelism",
+            "1",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let mut acked = BTreeSet::new();
     let mut seed = 0x2545_f491_4f6c_dd1d_u64 ^ u64::from(std::process::id());
@@ -59,7 +72,10 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>()
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
         });
         let wait = Duration::from_millis(150 + next(&mut seed) % 400);
         let start = Instant::now();
@@ -77,11 +93,21 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
             }
         }
     }
-    assert!(counter > 8, "the writers acknowledged only {counter} writes: too few to test anything");
+    assert!(
+        counter > 8,
+        "the writers acknowledged only {counter} writes: too few to test anything"
+    );
 
     // The vault opens, lists cleanly, and holds every acknowledged secret with its value.
-    let out = sesame(&vault).args(["secret", "list", "--format", "json"]).output().unwrap();
-    assert!(out.status.success(), "list after crashes: {}", String::from_utf8_lossy(&out.stderr));
+    let out = sesame(&vault)
+        .args(["secret", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "list after crashes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         out.stderr.is_empty(),
         "no damaged records after crashes: {}",
@@ -89,10 +115,20 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
     );
     let listed = String::from_utf8(out.stdout).unwrap();
     for name in &acked {
-        assert!(listed.contains(&format!("\"{name}\"")), "acknowledged {name} is missing after kill -9");
+        assert!(
+            listed.contains(&format!("\"{name}\"")),
+            "acknowledged {name} is missing after kill -9"
+        );
         let value = name.replacen('s', "v", 1);
-        let out = sesame(&vault).args(["secret", "get", name, "--key", "value"]).output().unwrap();
-        assert!(out.status.success(), "get {name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = sesame(&vault)
+            .args(["secret", "get", name, "--key", "value"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "get {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8(out.stdout).unwrap().trim_end(), value);
     }
 }
