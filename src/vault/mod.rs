@@ -28,6 +28,8 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const DEFAULT_HISTORY: usize = 10;
 
 const KIND_META: u8 = b'm';
+/// Bytes of the keyed hash of (scope, name) used in record keys.
+const KEY_HASH_LEN: usize = 16;
 const KIND_BODY: u8 = b'b';
 const WRAP_AD: &[u8] = b"sesame-vault-key-v1";
 const RECORD_AD: &[u8] = b"sesame-record-v1";
@@ -532,10 +534,11 @@ impl Vault {
                 String::new()
             };
             return Err(Error::Conflict(format!(
-                "import refused: {} already exist{}{}: pass --overwrite to replace them (nothing was imported)",
+                "import refused: {}{} already exist{}: pass --overwrite to replace {} (nothing was imported)",
                 shown.join(", "),
+                more,
                 if existing.len() == 1 { "s" } else { "" },
-                more
+                if existing.len() == 1 { "it" } else { "them" }
             )));
         }
         if !dry_run {
@@ -573,9 +576,11 @@ impl Vault {
         let h = self
             .index_key
             .keyed_hash(&[&[scope.tag()], &(n.len() as u32).to_le_bytes(), n]);
-        let mut k = Vec::with_capacity(33);
+        // 128 bits of a keyed hash: names are not chosen by someone who knows the index key,
+        // so a collision needs ~2^64 secrets; the shorter key saves space in every record.
+        let mut k = Vec::with_capacity(1 + KEY_HASH_LEN);
         k.push(kind);
-        k.extend_from_slice(&h);
+        k.extend_from_slice(&h[..KEY_HASH_LEN]);
         k
     }
 
