@@ -207,7 +207,9 @@ impl Vault {
         let raw: Vec<(Vec<u8>, Vec<u8>)> = self.store.scan(&[KIND_META]).collect::<Result<_>>()?;
         // Opening records is independent per record: spread it over the cores (a 100k-secret
         // vault lists in well under the 0.5 s bar this way).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
         let chunk = raw.len().div_ceil(threads).max(2048);
         let opened: Vec<Vec<std::result::Result<SecretMeta, String>>> = std::thread::scope(|s| {
             let workers: Vec<_> = raw
@@ -215,7 +217,9 @@ impl Vault {
                 .map(|part| {
                     s.spawn(move || {
                         part.iter()
-                            .map(|(key, blob)| self.open_record(key, blob).ok_or_else(|| record_id(key)))
+                            .map(|(key, blob)| {
+                                self.open_record(key, blob).ok_or_else(|| record_id(key))
+                            })
                             .collect()
                     })
                 })
@@ -225,14 +229,18 @@ impl Vault {
                 .map(|w| w.join().expect("record decryption does not panic"))
                 .collect()
         });
-        let mut out = Listing { secrets: Vec::with_capacity(raw.len()), damaged: Vec::new() };
+        let mut out = Listing {
+            secrets: Vec::with_capacity(raw.len()),
+            damaged: Vec::new(),
+        };
         for r in opened.into_iter().flatten() {
             match r {
                 Ok(meta) => out.secrets.push(meta),
                 Err(id) => out.damaged.push(id),
             }
         }
-        out.secrets.sort_unstable_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
+        out.secrets
+            .sort_unstable_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
         Ok(out)
     }
 
