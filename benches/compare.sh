@@ -34,4 +34,9 @@ if command -v pass >/dev/null && command -v gpg >/dev/null; then
 else
   echo "pass/gpg not installed: timing sesame only" >&2
 fi
-hyperfine -N --warmup 3 --runs 30 "${names[@]}" "${cmds[@]}"
+hyperfine -N --warmup 5 --runs 40 --export-json "$work/h.json" "${names[@]}" "${cmds[@]}"
+python3 - "$work/h.json" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print(f"median {r['median'] * 1000:7.1f} ms  {r['command']}")
+PY
