@@ -9,6 +9,7 @@ pub mod error;
 pub mod schema;
 pub mod secret;
 pub mod session;
+pub mod tui;
 pub mod vault;
 
 pub use error::{Error, Result};
