@@ -70,8 +70,8 @@ pub struct App {
 }
 
 pub enum Screen {
-    Wizard(Wizard),
-    Unlock(Unlock),
+    Wizard(Box<Wizard>),
+    Unlock(Box<Unlock>),
     Main(Box<Main>),
 }
 
@@ -152,7 +152,7 @@ pub enum Popup {
     Rename {
         scope: Scope,
         name: SecretName,
-        input: TextArea<'static>,
+        input: Box<TextArea<'static>>,
         error: Option<String>,
     },
     Form(Box<Form>),
@@ -261,19 +261,19 @@ impl App {
         now: Instant,
     ) -> App {
         let screen = if vault_exists {
-            Screen::Unlock(Unlock {
+            Screen::Unlock(Box::new(Unlock {
                 input: masked_input(),
                 error: None,
                 busy: false,
-            })
+            }))
         } else {
-            Screen::Wizard(Wizard {
+            Screen::Wizard(Box::new(Wizard {
                 first: masked_input(),
                 second: masked_input(),
                 on_second: false,
                 error: None,
                 busy: false,
-            })
+            }))
         };
         App {
             keymap,
@@ -512,11 +512,11 @@ impl App {
         {
             f.wipe();
         }
-        self.screen = Screen::Unlock(Unlock {
+        self.screen = Screen::Unlock(Box::new(Unlock {
             input: masked_input(),
             error: None,
             busy: false,
-        });
+        }));
         self.info(reason.to_string());
         out.push(Intent::Lock);
     }
@@ -692,8 +692,8 @@ impl App {
             return;
         };
         match action {
-            Action::Quit => return self.quit(out),
-            Action::Lock => return self.lock("locked", out),
+            Action::Quit => self.quit(out),
+            Action::Lock => self.lock("locked", out),
             Action::Help => m.popup = Some(Popup::Help { scroll: 0 }),
             Action::NextTab | Action::PrevTab => {
                 m.tab = if m.tab == Tab::Secrets {
@@ -746,10 +746,8 @@ impl App {
                     }
                 }
             }
-            Action::FocusDetail => {
-                if m.list.selected().is_some() {
-                    m.focus = Focus::Detail;
-                }
+            Action::FocusDetail if m.list.selected().is_some() => {
+                m.focus = Focus::Detail;
             }
             Action::FocusList => m.focus = Focus::List,
             Action::Reveal | Action::RevealAll => {
@@ -806,7 +804,7 @@ impl App {
                     Action::Edit => out.push(Intent::LoadForEdit { name, scope }),
                     Action::Rename => {
                         m.popup = Some(Popup::Rename {
-                            input: plain_input(name.as_str()),
+                            input: Box::new(plain_input(name.as_str())),
                             scope,
                             name,
                             error: None,
@@ -927,7 +925,7 @@ impl App {
                             Action::ToggleMask,
                         ],
                     )
-                    .or_else(|| match k.code {
+                    .or(match k.code {
                         KeyCode::Tab => Some(Action::NextField),
                         KeyCode::BackTab => Some(Action::PrevField),
                         _ => None,
@@ -1137,15 +1135,16 @@ impl App {
                         m.key_cursor = 0;
                         m.revealed = None;
                     }
-                } else if m.tab == Tab::Secrets && lay.detail.contains(pos) {
-                    if let Some(meta) = m.list.selected() {
-                        m.focus = Focus::Detail;
-                        let first = views::detail::KEYS_TOP + lay.detail.y + 1;
-                        if ev.row >= first {
-                            let i = (ev.row - first) as usize;
-                            if i < meta.keys.len() {
-                                m.key_cursor = i;
-                            }
+                } else if m.tab == Tab::Secrets
+                    && lay.detail.contains(pos)
+                    && let Some(meta) = m.list.selected()
+                {
+                    m.focus = Focus::Detail;
+                    let first = views::detail::KEYS_TOP + lay.detail.y + 1;
+                    if ev.row >= first {
+                        let i = (ev.row - first) as usize;
+                        if i < meta.keys.len() {
+                            m.key_cursor = i;
                         }
                     }
                 }

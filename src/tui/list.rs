@@ -243,10 +243,10 @@ impl SecretList {
 
     /// Selects the row at `row` (a mouse click); a heading selects the secret below it.
     pub fn click(&mut self, row: usize) {
-        if row < self.rows.len() {
-            if let Some(r) = self.first_item_from(row, 1) {
-                self.selected = r;
-            }
+        if row < self.rows.len()
+            && let Some(r) = self.first_item_from(row, 1)
+        {
+            self.selected = r;
         }
     }
 

@@ -205,7 +205,7 @@ fn too_small(f: &mut Frame, area: Rect, theme: Theme) {
 }
 
 /// A centered popup `w` x `h` (clamped to the area), cleared, with a rounded border.
-pub fn popup<'a>(f: &mut Frame, area: Rect, w: u16, h: u16, title: &'a str, theme: Theme) -> Rect {
+pub fn popup(f: &mut Frame, area: Rect, w: u16, h: u16, title: &str, theme: Theme) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     let rect = Rect::new(
