@@ -498,7 +498,27 @@ impl App {
             };
             m.list.ensure_visible(h);
         }
+        self.sync_cursors();
         out
+    }
+
+    /// Shows the text cursor only in the input that has the focus.
+    fn sync_cursors(&mut self) {
+        let on = ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
+        let off = ratatui::style::Style::default();
+        match &mut self.screen {
+            Screen::Wizard(w) => {
+                w.first.set_cursor_style(if w.on_second { off } else { on });
+                w.second
+                    .set_cursor_style(if w.on_second { on } else { off });
+            }
+            Screen::Main(m) => {
+                if let Some(Popup::Form(f)) = &mut m.popup {
+                    f.sync_cursors();
+                }
+            }
+            Screen::Unlock(_) => {}
+        }
     }
 
     fn quit(&mut self, out: &mut Vec<Intent>) {
@@ -790,9 +810,12 @@ impl App {
                 }
             }
             Action::New => {
-                let scope = m.list.selected().map(|s| s.scope).unwrap_or_default();
+                // New secrets default to the shared scope (DESIGN §1); ←/→ changes it.
                 m.revealed = None;
-                m.popup = Some(Popup::Form(Box::new(Form::create(&self.schemas, scope))));
+                m.popup = Some(Popup::Form(Box::new(Form::create(
+                    &self.schemas,
+                    Scope::default(),
+                ))));
             }
             Action::Edit | Action::Rename | Action::Delete | Action::History => {
                 let Some(meta) = m.list.selected() else {

@@ -315,7 +315,7 @@ impl Form {
             self.name_error = if name.is_empty() && !strict {
                 None
             } else {
-                SecretName::new(name).err().map(|e| e.to_string())
+                SecretName::new(name).err().map(|e| short(&e.to_string()))
             };
             ok &= self.name_error.is_none();
         }
@@ -389,6 +389,18 @@ impl Form {
         })
     }
 
+    /// Shows the text cursor only in the focused input.
+    pub fn sync_cursors(&mut self) {
+        let on = ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
+        let off = ratatui::style::Style::default();
+        let pick = |b: bool| if b { on } else { off };
+        self.name.set_cursor_style(pick(self.focus == Slot::Name));
+        for (i, r) in self.rows.iter_mut().enumerate() {
+            r.key.set_cursor_style(pick(self.focus == Slot::Key(i)));
+            r.value.set_cursor_style(pick(self.focus == Slot::Value(i)));
+        }
+    }
+
     /// Wipes every typed value (on close, so nothing lingers in memory longer than needed).
     pub fn wipe(&mut self) {
         for r in &mut self.rows {
@@ -411,7 +423,7 @@ fn check_row(
             return None;
         }
         if let Err(e) = check_key(&key) {
-            return Some(format!("key {}", strip_prefix(&e.to_string())));
+            return Some(format!("key: {}", short(&e.to_string())));
         }
         if keys.iter().take(i).any(|k| *k == key) {
             return Some("key appears twice".into());
@@ -430,9 +442,9 @@ fn check_row(
     }
 }
 
-/// "invalid key name 'x': it is empty" -> "it is empty" (the row already names the key).
-fn strip_prefix(msg: &str) -> String {
-    msg.split_once(": ")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_else(|| msg.to_string())
+/// "invalid key name 'x': use only letters, ... (no '/', ...)" -> "use only letters, ...":
+/// the row already names the field, and an inline message has one short line.
+fn short(msg: &str) -> String {
+    let m = msg.split_once(": ").map(|(_, b)| b).unwrap_or(msg);
+    m.split_once(" (").map(|(a, _)| a).unwrap_or(m).to_string()
 }

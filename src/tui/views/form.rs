@@ -8,7 +8,9 @@ use ratatui::widgets::Paragraph;
 
 use super::{Theme, hint_spans, popup};
 use crate::schema::FieldType;
+use crate::tui::action::Action;
 use crate::tui::form::{Form, FormMode, Slot};
+use crate::tui::keymap::Keymap;
 
 const LABEL_W: u16 = 22;
 const MULTI_H: u16 = 4;
@@ -53,7 +55,7 @@ fn item_has_focus(form: &Form, item: &Item) -> bool {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, form: &Form, theme: Theme) {
+pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Theme) {
     let title = match &form.mode {
         FormMode::Create => "new secret".to_string(),
         FormMode::Edit { name, scope } => {
@@ -255,16 +257,20 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, theme: Theme) {
         (None, _) => Line::raw(""),
     }];
     let mut hints = vec![Span::raw(" ")];
+    let k = |a: Action| keymap.short(a);
     let mut h = vec![
-        ("ctrl-s".to_string(), "save"),
-        ("esc".into(), "cancel"),
-        ("tab".into(), "next"),
+        (k(Action::Save), "save"),
+        (k(Action::Cancel), "cancel"),
+        (k(Action::NextField), "next"),
     ];
     if form.allow_unknown {
-        h.push(("ctrl-n".into(), "add key"));
-        h.push(("ctrl-x".into(), "remove"));
+        h.push((k(Action::AddKey), "add key"));
+        h.push((k(Action::RemoveKey), "remove"));
     }
-    h.push(("ctrl-r".into(), if form.masked { "show" } else { "hide" }));
+    h.push((
+        k(Action::ToggleMask),
+        if form.masked { "show" } else { "hide" },
+    ));
     hints.extend(hint_spans(&h, theme));
     lines.push(Line::from(hints));
     f.render_widget(Paragraph::new(lines), foot);

@@ -161,7 +161,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 Some(Popup::Rename {
                     name, input, error, ..
                 }) => confirm::rename(f, area, name.as_str(), input, error.as_deref(), theme),
-                Some(Popup::Form(form)) => form::draw(f, area, form, theme),
+                Some(Popup::Form(form)) => form::draw(f, area, form, &app.keymap, theme),
                 Some(Popup::History(h)) => history::draw(f, area, h, theme),
             }
         }
@@ -230,7 +230,7 @@ pub fn hint_spans(hints: &[(String, &str)], theme: Theme) -> Vec<Span<'static>> 
     let mut spans = Vec::new();
     for (i, (k, what)) in hints.iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" · ", theme.dim()));
+            spans.push(Span::raw("  "));
         }
         spans.push(Span::styled(k.clone(), theme.key()));
         spans.push(Span::raw(format!(" {what}")));
