@@ -6,6 +6,7 @@
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod input;
 pub mod schema;
 pub mod secret;
 pub mod session;

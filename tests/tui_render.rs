@@ -241,3 +241,22 @@ fn bigger_terminals_render() {
     assert!(s.contains("mlflow"));
     let _ = SecretName::new("x");
 }
+
+#[test]
+fn form_schema_fields_with_inline_type_error() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('n'), now);
+    typ(&mut a, "pg", now);
+    a.update(code(KeyCode::Tab), now);
+    a.update(code(KeyCode::Tab), now);
+    while !render(&a, 80, 24).contains("‹ postgres ›") {
+        a.update(code(KeyCode::Right), now);
+    }
+    a.update(code(KeyCode::Tab), now); // host
+    typ(&mut a, "db.internal", now);
+    a.update(code(KeyCode::Tab), now); // port, pre-filled with its default
+    typ(&mut a, "x", now);
+    assert!(a.update(ctrl('s'), now).is_empty(), "save refused");
+    assert_snapshot!(render(&a, 80, 24));
+}

@@ -153,8 +153,15 @@ impl Form {
         let mut carried: Vec<(String, String)> = self
             .rows
             .drain(..)
-            .map(|r| (r.key_text(), r.value_text()))
-            .filter(|(k, v)| !k.is_empty() || !v.is_empty())
+            .filter_map(|r| {
+                let (k, v) = (r.key_text(), r.value_text());
+                let keep = match &r.field {
+                    // A schema field carries over only what the user typed, not its default.
+                    Some(f) => !v.is_empty() && f.default.as_deref() != Some(v.as_str()),
+                    None => !k.is_empty() || !v.is_empty(),
+                };
+                keep.then_some((k, v))
+            })
             .collect();
         for (k, v) in keep {
             carried.push((k.clone(), v.expose().to_string()));
