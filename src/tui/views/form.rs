@@ -264,7 +264,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
         (k(Action::NextField), "next"),
     ];
     if form.allow_unknown {
-        h.push((k(Action::AddKey), "add key"));
+        h.push((k(Action::AddKey), "add"));
         h.push((k(Action::RemoveKey), "remove"));
     }
     h.push((
