@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use crate::secret::{Scope, SecretMeta, SecretName};
@@ -28,6 +28,11 @@ pub struct SecretList {
     matches: Vec<u32>,
     query: String,
     pattern: Pattern,
+    /// Plain fuzzy atoms as ASCII needles (with "ignore case"): a match is then just a
+    /// subsequence test, far cheaper than scoring, and the list needs no scores (it keeps
+    /// its order). Other atoms (^prefix, suffix$, 'exact, !negated) go through nucleo.
+    fast: Vec<(Vec<u8>, bool)>,
+    slow: Vec<usize>,
     /// In a cell so highlighting can run while drawing (`&self`).
     matcher: RefCell<Matcher>,
     haystack: String,
@@ -59,6 +64,8 @@ impl SecretList {
             rows: Vec::new(),
             query: String::new(),
             pattern: Pattern::default(),
+            fast: Vec::new(),
+            slow: Vec::new(),
             matcher: RefCell::new(Matcher::new(Config::DEFAULT)),
             haystack: String::new(),
             chars: Vec::new(),
@@ -114,6 +121,17 @@ impl SecretList {
         self.query = query.to_string();
         self.pattern
             .reparse(query, CaseMatching::Smart, Normalization::Smart);
+        self.fast.clear();
+        self.slow.clear();
+        for (i, atom) in self.pattern.atoms.iter().enumerate() {
+            let needle: String = atom.needle_text().chars().collect();
+            if atom.kind == AtomKind::Fuzzy && !atom.negative && needle.is_ascii() {
+                let ignore_case = !needle.bytes().any(|b| b.is_ascii_uppercase());
+                self.fast.push((needle.into_bytes(), ignore_case));
+            } else {
+                self.slow.push(i);
+            }
+        }
         if self.pattern.atoms.is_empty() {
             self.matches = (0..self.metas.len() as u32).collect();
         } else if narrowing {
@@ -134,6 +152,16 @@ impl SecretList {
 
     fn is_match(&mut self, i: u32) -> bool {
         let m = &self.metas[i as usize];
+        if !self
+            .fast
+            .iter()
+            .all(|(needle, ic)| subsequence(needle, *ic, m))
+        {
+            return false;
+        }
+        if self.slow.is_empty() {
+            return true;
+        }
         self.haystack.clear();
         self.haystack.push_str(m.name.as_str());
         for k in &m.keys {
@@ -143,7 +171,10 @@ impl SecretList {
         self.haystack.push(' ');
         self.haystack.push_str(&m.schema);
         let hay = Utf32Str::new(&self.haystack, &mut self.chars);
-        self.pattern.score(hay, self.matcher.get_mut()).is_some()
+        let matcher = self.matcher.get_mut();
+        self.slow
+            .iter()
+            .all(|&a| self.pattern.atoms[a].score(hay, matcher).is_some())
     }
 
     /// Character positions in `name` that the query matched, for highlighting.
@@ -338,6 +369,35 @@ impl SecretList {
     }
 }
 
+/// Is `needle` a subsequence of "name key1 key2 ... schema" (what nucleo's fuzzy atom
+/// accepts), without building that string?
+fn subsequence(needle: &[u8], ignore_case: bool, m: &SecretMeta) -> bool {
+    let mut i = 0;
+    let mut feed = |s: &[u8]| {
+        for &b in s {
+            if i == needle.len() {
+                return;
+            }
+            let b = if ignore_case {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            };
+            if b == needle[i] {
+                i += 1;
+            }
+        }
+    };
+    feed(m.name.as_str().as_bytes());
+    for k in &m.keys {
+        feed(b" ");
+        feed(k.as_bytes());
+    }
+    feed(b" ");
+    feed(m.schema.as_bytes());
+    i == needle.len()
+}
+
 fn scope_slot(s: Scope) -> usize {
     match s {
         Scope::User => 0,
@@ -397,6 +457,25 @@ mod tests {
         assert_eq!(l.shown(), 2);
         l.set_query("");
         assert_eq!(l.shown(), 3);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_nucleo() {
+        let mut l = sample();
+        for (q, n) in [
+            ("MLF", 0), // smart case: upper case is exact
+            ("mlf", 1),
+            ("dbhost", 1), // spans name and keys, like one haystack
+            ("^ml", 1),
+            ("!ml", 2),
+            ("trary$", 3), // suffix of the whole haystack (the schema)
+            ("'flow", 1),
+            ("git pass", 0),
+            ("db pass", 1),
+        ] {
+            l.set_query(q);
+            assert_eq!(l.shown(), n, "{q}");
+        }
     }
 
     #[test]
