@@ -35,7 +35,13 @@ pub struct SecretList {
     slow: Vec<usize>,
     /// In a cell so highlighting can run while drawing (`&self`).
     matcher: RefCell<Matcher>,
-    haystack: String,
+    /// Every secret's "name key1 key2 schema", back to back, and where each starts. One
+    /// contiguous scan beats chasing five heap pointers per secret (at 100k secrets the
+    /// pointer chasing, not the matching, was the cost).
+    hay: String,
+    hay_at: Vec<u32>,
+    /// Secrets per scope (user, workspace), for the headings.
+    totals: [u32; 2],
     chars: Vec<char>,
     /// Index into `rows`; always an `Item` row when there is one.
     selected: usize,
@@ -67,13 +73,36 @@ impl SecretList {
             fast: Vec::new(),
             slow: Vec::new(),
             matcher: RefCell::new(Matcher::new(Config::DEFAULT)),
-            haystack: String::new(),
+            hay: String::new(),
+            hay_at: Vec::new(),
+            totals: [0; 2],
             chars: Vec::new(),
             selected: 0,
             offset: 0,
         };
+        list.build_hay();
         list.rebuild_rows(None);
         list
+    }
+
+    fn build_hay(&mut self) {
+        self.hay.clear();
+        self.hay_at.clear();
+        self.hay_at.reserve(self.metas.len() + 1);
+        self.totals = [0; 2];
+        for m in &self.metas {
+            self.totals[scope_slot(m.scope)] += 1;
+            self.hay_at.push(self.hay.len() as u32);
+            self.hay.push_str(m.name.as_str());
+            for k in &m.keys {
+                self.hay.push(' ');
+                self.hay.push_str(k);
+            }
+            self.hay.push(' ');
+            self.hay.push_str(&m.schema);
+        }
+        self.hay_at.push(self.hay.len() as u32);
+        self.hay.shrink_to_fit();
     }
 
     pub fn len(&self) -> usize {
@@ -151,26 +180,22 @@ impl SecretList {
     }
 
     fn is_match(&mut self, i: u32) -> bool {
-        let m = &self.metas[i as usize];
+        let (a, b) = (
+            self.hay_at[i as usize] as usize,
+            self.hay_at[i as usize + 1] as usize,
+        );
+        let hay = &self.hay[a..b];
         if !self
             .fast
             .iter()
-            .all(|(needle, ic)| subsequence(needle, *ic, m))
+            .all(|(needle, ic)| subsequence(needle, *ic, hay.as_bytes()))
         {
             return false;
         }
         if self.slow.is_empty() {
             return true;
         }
-        self.haystack.clear();
-        self.haystack.push_str(m.name.as_str());
-        for k in &m.keys {
-            self.haystack.push(' ');
-            self.haystack.push_str(k);
-        }
-        self.haystack.push(' ');
-        self.haystack.push_str(&m.schema);
-        let hay = Utf32Str::new(&self.haystack, &mut self.chars);
+        let hay = Utf32Str::new(hay, &mut self.chars);
         let matcher = self.matcher.get_mut();
         self.slow
             .iter()
@@ -205,10 +230,7 @@ impl SecretList {
     fn rebuild_rows(&mut self, keep: Option<u32>) {
         self.rows.clear();
         self.rows.reserve(self.matches.len() + 2);
-        let mut totals = [0u32; 2];
-        for m in &self.metas {
-            totals[scope_slot(m.scope)] += 1;
-        }
+        let totals = self.totals;
         let mut current: Option<(Scope, usize)> = None;
         let mut keep_row = None;
         for &i in &self.matches {
@@ -315,6 +337,7 @@ impl SecretList {
                 self.metas.insert(p, meta);
             }
         }
+        self.build_hay();
         self.refilter();
         self.select(scope, &name);
     }
@@ -324,6 +347,7 @@ impl SecretList {
         if let Ok(p) = self.position(scope, name) {
             self.metas.remove(p);
         }
+        self.build_hay();
         self.refilter();
         self.selected = row.min(self.rows.len().saturating_sub(1));
         self.move_by(0);
@@ -359,7 +383,9 @@ impl SecretList {
         }
         let mut total = self.metas.capacity() * std::mem::size_of::<SecretMeta>()
             + self.rows.capacity() * std::mem::size_of::<Row>()
-            + self.matches.capacity() * 4;
+            + self.matches.capacity() * 4
+            + self.hay.capacity()
+            + self.hay_at.capacity() * 4;
         for m in &self.metas {
             total += m.name.as_str().len() + m.schema.capacity();
             total += m.keys.capacity() * std::mem::size_of::<String>();
@@ -369,33 +395,23 @@ impl SecretList {
     }
 }
 
-/// Is `needle` a subsequence of "name key1 key2 ... schema" (what nucleo's fuzzy atom
-/// accepts), without building that string?
-fn subsequence(needle: &[u8], ignore_case: bool, m: &SecretMeta) -> bool {
+/// Is `needle` a subsequence of `hay` (what nucleo's fuzzy atom accepts)?
+fn subsequence(needle: &[u8], ignore_case: bool, hay: &[u8]) -> bool {
     let mut i = 0;
-    let mut feed = |s: &[u8]| {
-        for &b in s {
+    for &b in hay {
+        let b = if ignore_case {
+            b.to_ascii_lowercase()
+        } else {
+            b
+        };
+        if b == needle[i] {
+            i += 1;
             if i == needle.len() {
-                return;
-            }
-            let b = if ignore_case {
-                b.to_ascii_lowercase()
-            } else {
-                b
-            };
-            if b == needle[i] {
-                i += 1;
+                return true;
             }
         }
-    };
-    feed(m.name.as_str().as_bytes());
-    for k in &m.keys {
-        feed(b" ");
-        feed(k.as_bytes());
     }
-    feed(b" ");
-    feed(m.schema.as_bytes());
-    i == needle.len()
+    needle.is_empty()
 }
 
 fn scope_slot(s: Scope) -> usize {
