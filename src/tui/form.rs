@@ -90,11 +90,7 @@ fn input(text: &str) -> TextArea<'static> {
 impl Form {
     /// A blank form for a new secret with the default schema.
     pub fn create(registry: &Registry, default_scope: Scope) -> Form {
-        let schemas: Vec<String> = registry
-            .list()
-            .into_iter()
-            .map(|s| s.name.to_string())
-            .collect();
+        let schemas: Vec<String> = registry.list().map(|s| s.name.to_string()).collect();
         let schema = schemas
             .iter()
             .position(|s| s == crate::schema::DEFAULT_SCHEMA)
