@@ -40,6 +40,8 @@ pub struct TuiConfig {
     pub auto_lock_minutes: u64,
     /// Clear a copied value from the clipboard after this many seconds (0 = never).
     pub clipboard_clear_seconds: u64,
+    /// Hide revealed values again after this many seconds.
+    pub reveal_seconds: u64,
     /// Key binding overrides: action name -> keys (e.g. `quit = ["q", "ctrl-c"]`).
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -49,6 +51,7 @@ impl Default for TuiConfig {
         TuiConfig {
             auto_lock_minutes: 5,
             clipboard_clear_seconds: 30,
+            reveal_seconds: 20,
             keys: BTreeMap::new(),
         }
     }

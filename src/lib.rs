@@ -11,6 +11,7 @@ pub mod input;
 pub mod schema;
 pub mod secret;
 pub mod session;
+pub mod tui;
 pub mod vault;
 
 pub use error::{Error, Result};

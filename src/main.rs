@@ -8,7 +8,7 @@ fn main() {
     let args = cli::parse(std::env::args_os());
     // Without a command, the interactive face; with one, the headless one.
     let result = match args.command {
-        None => cli::session(&args).and_then(|s| cli::start::run(&s)),
+        None => cli::session(&args).and_then(cli::start::run),
         Some(_) => cli::run(args),
     };
     if let Err(e) = result {

@@ -204,7 +204,7 @@ pub fn session(cli: &Cli) -> Result<Session> {
 /// Runs one headless command.
 pub fn run(mut cli: Cli) -> Result<()> {
     let Some(command) = cli.command.take() else {
-        return start::run(&session(&cli)?);
+        return start::run(session(&cli)?);
     };
     // These need neither a config nor a vault.
     match &command {

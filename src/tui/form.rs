@@ -1,0 +1,453 @@
+//! The create / edit form, built from a schema: one row per schema field (required ones
+//! marked, defaults pre-filled), free key rows where the schema allows unknown keys, inline
+//! validation on every change, and a save that is refused with the reason at the field.
+
+use ratatui_textarea::TextArea;
+
+use crate::schema::{Field, FieldType, Registry, Schema};
+use crate::secret::{Scope, Secret, SecretName, SecretValue, Values, check_key};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormMode {
+    Create,
+    Edit { name: SecretName, scope: Scope },
+}
+
+/// What has the focus: the name, scope and schema (create only), or a row's key or value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    Name,
+    Scope,
+    Schema,
+    Key(usize),
+    Value(usize),
+}
+
+pub struct FieldRow {
+    /// The schema's field, or `None` for a free key (the key is then editable).
+    pub field: Option<Field>,
+    pub key: TextArea<'static>,
+    pub value: TextArea<'static>,
+    pub error: Option<String>,
+    pub multiline: bool,
+}
+
+impl FieldRow {
+    pub fn key_text(&self) -> String {
+        match &self.field {
+            Some(f) => f.name.clone(),
+            None => self.key.lines().join(""),
+        }
+    }
+    pub fn value_text(&self) -> String {
+        self.value.lines().join("\n")
+    }
+    /// Masked unless the form is unmasked: schema fields marked secret, and every free key
+    /// (sesame cannot know which of those are sensitive).
+    pub fn is_secret(&self) -> bool {
+        self.field.as_ref().is_none_or(|f| f.secret)
+    }
+}
+
+pub struct Form {
+    pub mode: FormMode,
+    pub name: TextArea<'static>,
+    pub name_error: Option<String>,
+    pub scope: Scope,
+    pub schemas: Vec<String>,
+    pub schema: usize,
+    pub allow_unknown: bool,
+    pub rows: Vec<FieldRow>,
+    pub focus: Slot,
+    pub masked: bool,
+    /// Why the last save was refused (or the vault's error).
+    pub error: Option<String>,
+    pub busy: bool,
+}
+
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Form")
+            .field("mode", &self.mode)
+            .field("focus", &self.focus)
+            .finish_non_exhaustive()
+    }
+}
+
+fn input(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = if text.is_empty() {
+        vec![String::new()]
+    } else {
+        text.split('\n').map(str::to_string).collect()
+    };
+    let mut t = TextArea::new(lines);
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+impl Form {
+    /// A blank form for a new secret with the default schema.
+    pub fn create(registry: &Registry, default_scope: Scope) -> Form {
+        let schemas: Vec<String> = registry.list().map(|s| s.name.to_string()).collect();
+        let schema = schemas
+            .iter()
+            .position(|s| s == crate::schema::DEFAULT_SCHEMA)
+            .unwrap_or(0);
+        let mut form = Form {
+            mode: FormMode::Create,
+            name: input(""),
+            name_error: None,
+            scope: default_scope,
+            schemas,
+            schema,
+            allow_unknown: true,
+            rows: Vec::new(),
+            focus: Slot::Name,
+            masked: true,
+            error: None,
+            busy: false,
+        };
+        form.apply_schema(registry, &Values::new());
+        form
+    }
+
+    /// A form holding an existing secret's values.
+    pub fn edit(registry: &Registry, secret: &Secret) -> Form {
+        let mut form = Form {
+            mode: FormMode::Edit {
+                name: secret.meta.name.clone(),
+                scope: secret.meta.scope,
+            },
+            name: input(secret.meta.name.as_str()),
+            name_error: None,
+            scope: secret.meta.scope,
+            schemas: vec![secret.meta.schema.clone()],
+            schema: 0,
+            allow_unknown: true,
+            rows: Vec::new(),
+            focus: Slot::Value(0),
+            masked: true,
+            error: None,
+            busy: false,
+        };
+        form.apply_schema(registry, &secret.values);
+        form.focus = form.slots().into_iter().next().unwrap_or(Slot::Name);
+        form
+    }
+
+    pub fn schema_name(&self) -> &str {
+        self.schemas
+            .get(self.schema)
+            .map(String::as_str)
+            .unwrap_or("arbitrary")
+    }
+
+    /// Rebuilds the rows for the chosen schema, keeping what was typed under the same keys.
+    fn apply_schema(&mut self, registry: &Registry, keep: &Values) {
+        let mut carried: Vec<(String, String)> = self
+            .rows
+            .drain(..)
+            .filter_map(|r| {
+                let (k, v) = (r.key_text(), r.value_text());
+                let keep = match &r.field {
+                    // A schema field carries over only what the user typed, not its default.
+                    Some(f) => !v.is_empty() && f.default.as_deref() != Some(v.as_str()),
+                    None => !k.is_empty() || !v.is_empty(),
+                };
+                keep.then_some((k, v))
+            })
+            .collect();
+        for (k, v) in keep {
+            carried.push((k.clone(), v.expose().to_string()));
+        }
+        let take = |carried: &mut Vec<(String, String)>, key: &str| {
+            carried
+                .iter()
+                .position(|(k, _)| k == key)
+                .map(|p| carried.remove(p).1)
+        };
+        let schema: Option<&Schema> = registry.get(self.schema_name()).ok();
+        self.allow_unknown = schema.is_none_or(|s| s.allow_unknown);
+        if let Some(schema) = schema {
+            for f in &schema.fields {
+                let value = take(&mut carried, &f.name)
+                    .or_else(|| f.default.clone())
+                    .unwrap_or_default();
+                let multiline = f.ty == FieldType::Multiline || value.contains('\n');
+                self.rows.push(FieldRow {
+                    field: Some(f.clone()),
+                    key: input(&f.name),
+                    value: input(&value),
+                    error: None,
+                    multiline,
+                });
+            }
+        }
+        for (k, v) in carried {
+            self.rows.push(FieldRow {
+                field: None,
+                key: input(&k),
+                multiline: v.contains('\n'),
+                value: input(&v),
+                error: None,
+            });
+        }
+        if self.rows.is_empty() && self.allow_unknown {
+            self.add_key_row();
+        }
+        self.apply_mask();
+        self.check_all(registry, false);
+    }
+
+    pub fn add_key_row(&mut self) {
+        self.rows.push(FieldRow {
+            field: None,
+            key: input(""),
+            value: input(""),
+            error: None,
+            multiline: false,
+        });
+        self.apply_mask();
+    }
+
+    /// The focusable slots in order.
+    pub fn slots(&self) -> Vec<Slot> {
+        let mut out = Vec::new();
+        if self.mode == FormMode::Create {
+            out.extend([Slot::Name, Slot::Scope, Slot::Schema]);
+        }
+        for (i, r) in self.rows.iter().enumerate() {
+            if r.field.is_none() {
+                out.push(Slot::Key(i));
+            }
+            out.push(Slot::Value(i));
+        }
+        out
+    }
+
+    pub fn focus_step(&mut self, delta: isize) {
+        let slots = self.slots();
+        if slots.is_empty() {
+            return;
+        }
+        let i = slots.iter().position(|s| *s == self.focus).unwrap_or(0) as isize;
+        let n = slots.len() as isize;
+        self.focus = slots[((i + delta).rem_euclid(n)) as usize];
+    }
+
+    /// The text input that has the focus, if the focus is on one.
+    pub fn focused_input(&mut self) -> Option<&mut TextArea<'static>> {
+        match self.focus {
+            Slot::Name => Some(&mut self.name),
+            Slot::Key(i) => self.rows.get_mut(i).map(|r| &mut r.key),
+            Slot::Value(i) => self.rows.get_mut(i).map(|r| &mut r.value),
+            _ => None,
+        }
+    }
+
+    pub fn focused_is_multiline(&self) -> bool {
+        matches!(self.focus, Slot::Value(i) if self.rows.get(i).is_some_and(|r| r.multiline))
+    }
+
+    pub fn cycle_schema(&mut self, registry: &Registry, delta: isize) {
+        if self.mode != FormMode::Create || self.schemas.is_empty() {
+            return;
+        }
+        let n = self.schemas.len() as isize;
+        self.schema = ((self.schema as isize + delta).rem_euclid(n)) as usize;
+        self.apply_schema(registry, &Values::new());
+    }
+
+    pub fn toggle_scope(&mut self) {
+        if self.mode == FormMode::Create {
+            self.scope = match self.scope {
+                Scope::User => Scope::Workspace,
+                Scope::Workspace => Scope::User,
+            };
+        }
+    }
+
+    /// Removes the focused free key row (schema fields stay: clear their value instead).
+    pub fn remove_focused_key(&mut self) -> Result<(), String> {
+        let i = match self.focus {
+            Slot::Key(i) | Slot::Value(i) => i,
+            _ => return Err("move to a key to remove it".into()),
+        };
+        if self.rows.get(i).is_some_and(|r| r.field.is_some()) {
+            return Err("this field belongs to the schema: clear its value instead".into());
+        }
+        if i < self.rows.len() {
+            self.rows.remove(i);
+        }
+        self.focus = if self.rows.is_empty() {
+            self.slots().into_iter().next().unwrap_or(Slot::Name)
+        } else {
+            let j = i.min(self.rows.len() - 1);
+            if self.rows[j].field.is_none() {
+                Slot::Key(j)
+            } else {
+                Slot::Value(j)
+            }
+        };
+        Ok(())
+    }
+
+    pub fn toggle_mask(&mut self) {
+        self.masked = !self.masked;
+        self.apply_mask();
+    }
+
+    fn apply_mask(&mut self) {
+        for r in &mut self.rows {
+            if self.masked && r.is_secret() {
+                r.value.set_mask_char('•');
+            } else {
+                r.value.clear_mask_char();
+            }
+        }
+    }
+
+    /// Validates everything; with `strict`, empty required fields count as errors too
+    /// (while typing they are only marked, not shouted about).
+    pub fn check_all(&mut self, registry: &Registry, strict: bool) -> bool {
+        let mut ok = true;
+        if self.mode == FormMode::Create {
+            let name = self.name.lines().join("");
+            self.name_error = if name.is_empty() && !strict {
+                None
+            } else {
+                SecretName::new(name).err().map(|e| short(&e.to_string()))
+            };
+            ok &= self.name_error.is_none();
+        }
+        let schema = registry.get(self.schema_name()).ok();
+        let keys: Vec<String> = self.rows.iter().map(FieldRow::key_text).collect();
+        for (i, r) in self.rows.iter_mut().enumerate() {
+            r.error = check_row(r, schema, &keys, i, strict);
+            ok &= r.error.is_none();
+        }
+        ok
+    }
+
+    /// Called after any edit: re-checks (cheap: a form has a handful of fields).
+    pub fn changed(&mut self, registry: &Registry) {
+        self.error = None;
+        if let Slot::Value(i) = self.focus
+            && let Some(r) = self.rows.get_mut(i)
+            && r.value.lines().len() > 1
+        {
+            r.multiline = true;
+        }
+        self.check_all(registry, false);
+    }
+
+    /// The values to save, or the first problem (with the focus moved to it).
+    pub fn collect(&mut self, registry: &Registry) -> Result<(SecretName, Values), String> {
+        if !self.check_all(registry, true) {
+            let (slot, msg) = self.first_error().unwrap_or((self.focus, String::new()));
+            self.focus = slot;
+            return Err(msg);
+        }
+        let name = match &self.mode {
+            FormMode::Edit { name, .. } => name.clone(),
+            FormMode::Create => {
+                SecretName::new(self.name.lines().join("")).map_err(|e| e.to_string())?
+            }
+        };
+        let mut values = Values::new();
+        for r in &self.rows {
+            let (k, v) = (r.key_text(), r.value_text());
+            if k.is_empty() && v.is_empty() {
+                continue;
+            }
+            if r.field.is_some() && v.is_empty() {
+                continue; // an optional field left blank is absent, not ""
+            }
+            values.insert(k, SecretValue::new(v));
+        }
+        Ok((name, values))
+    }
+
+    fn first_error(&self) -> Option<(Slot, String)> {
+        if let Some(e) = &self.name_error {
+            return Some((Slot::Name, format!("name: {e}")));
+        }
+        self.rows.iter().enumerate().find_map(|(i, r)| {
+            r.error.as_ref().map(|e| {
+                let slot = if r.field.is_none() && e.starts_with("key") {
+                    Slot::Key(i)
+                } else {
+                    Slot::Value(i)
+                };
+                let key = r.key_text();
+                let key = if key.is_empty() {
+                    "(new key)".into()
+                } else {
+                    key
+                };
+                (slot, format!("{key}: {e}"))
+            })
+        })
+    }
+
+    /// Shows the text cursor only in the focused input.
+    pub fn sync_cursors(&mut self) {
+        let on = ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
+        let off = ratatui::style::Style::default();
+        let pick = |b: bool| if b { on } else { off };
+        self.name.set_cursor_style(pick(self.focus == Slot::Name));
+        for (i, r) in self.rows.iter_mut().enumerate() {
+            r.key.set_cursor_style(pick(self.focus == Slot::Key(i)));
+            r.value.set_cursor_style(pick(self.focus == Slot::Value(i)));
+        }
+    }
+
+    /// Wipes every typed value (on close, so nothing lingers in memory longer than needed).
+    pub fn wipe(&mut self) {
+        for r in &mut self.rows {
+            r.value = TextArea::default();
+        }
+    }
+}
+
+fn check_row(
+    r: &FieldRow,
+    schema: Option<&Schema>,
+    keys: &[String],
+    i: usize,
+    strict: bool,
+) -> Option<String> {
+    let key = r.key_text();
+    let value = r.value_text();
+    if r.field.is_none() {
+        if key.is_empty() && value.is_empty() {
+            return None;
+        }
+        if let Err(e) = check_key(&key) {
+            return Some(format!("key: {}", short(&e.to_string())));
+        }
+        if keys.iter().take(i).any(|k| *k == key) {
+            return Some("key appears twice".into());
+        }
+        if schema.is_some_and(|s| !s.allow_unknown) {
+            return Some("key not in the schema".into());
+        }
+    }
+    if value.is_empty() {
+        let required = r.field.as_ref().is_some_and(|f| f.required);
+        return (required && strict).then(|| "required".to_string());
+    }
+    match (schema, &r.field) {
+        (Some(s), Some(_)) => s.check_value(&key, &value).err(),
+        _ => None,
+    }
+}
+
+/// "invalid key name 'x': use only letters, ... (no '/', ...)" -> "use only letters, ...":
+/// the row already names the field, and an inline message has one short line.
+fn short(msg: &str) -> String {
+    let m = msg.split_once(": ").map(|(_, b)| b).unwrap_or(msg);
+    m.split_once(" (").map(|(a, _)| a).unwrap_or(m).to_string()
+}

@@ -1,0 +1,269 @@
+//! The terminal UI (`sesame` with no subcommand). `App` holds the state and decides;
+//! this module runs the loop: read input, update, perform the intents against the vault
+//! and the terminal, draw. No storage or crypto lives here: it all goes through `Vault`.
+
+pub mod action;
+pub mod app;
+pub mod event;
+pub mod form;
+pub mod keymap;
+pub mod list;
+pub mod terminal;
+pub mod views;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+use crate::crypto::KdfParams;
+use crate::error::Result;
+use crate::session::Session;
+use crate::vault::Vault;
+use action::Intent;
+use app::{App, Settings};
+use event::Event;
+use keymap::Keymap;
+
+/// How often the clock ticks when nothing happens (auto-lock, reveal and clipboard timers).
+const TICK: Duration = Duration::from_millis(250);
+
+/// Builds the app for a session: keymap with the config's overrides, timings, colours.
+pub fn new_app(session: &Session, now: Instant) -> App {
+    let (keymap, problems) = Keymap::build(&session.config.tui.keys);
+    let mut app = App::new(
+        keymap,
+        Settings::from_config(&session.config.tui),
+        session.schemas.clone(),
+        session.vault_dir.display().to_string(),
+        session.vault_exists(),
+        now,
+    );
+    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut warnings = problems;
+    warnings.extend(session.warnings.iter().cloned());
+    if let Some(w) = warnings.first() {
+        app.error(w.clone());
+    }
+    app
+}
+
+/// Runs the TUI until the user quits. The terminal is restored on every way out.
+pub fn run(session: Session) -> Result<()> {
+    let mut app = new_app(&session, Instant::now());
+    let mut pending = Vec::new();
+    if session.vault_exists() {
+        match session.passphrase_without_prompt() {
+            Ok(Some(p)) => {
+                app.start_unlock();
+                pending.push(Intent::Unlock(crate::secret::SecretValue::new(p.as_str())));
+            }
+            Ok(None) => {}
+            Err(e) => app.error(e.to_string()),
+        }
+    }
+    let mut term = terminal::setup()?;
+    let result = event_loop(&mut term, &mut app, &session, pending);
+    terminal::restore();
+    let _ = term.show_cursor();
+    result
+}
+
+struct Runtime<'a> {
+    session: &'a Session,
+    vault: Option<Vault>,
+}
+
+fn event_loop(
+    term: &mut terminal::Term,
+    app: &mut App,
+    session: &Session,
+    mut pending: Vec<Intent>,
+) -> Result<()> {
+    let mut rt = Runtime {
+        session,
+        vault: None,
+    };
+    let io = |e| crate::Error::io("terminal error", e);
+    let size = term.size().map_err(io)?;
+    app.update(Event::Resize(size.width, size.height), Instant::now());
+    loop {
+        term.draw(|f| views::draw(f, app)).map_err(io)?;
+        if !pending.is_empty() {
+            // Perform the intents (after drawing, so "unlocking…" shows while it works).
+            for intent in std::mem::take(&mut pending) {
+                if let Some(ev) = rt.perform(intent, term.backend_mut()) {
+                    pending.extend(app.update(ev, Instant::now()));
+                }
+            }
+            if app.quit {
+                return Ok(());
+            }
+            continue;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        let first = event::read(TICK).map_err(io)?;
+        let mut events: Vec<Event> = first.into_iter().collect();
+        // Drain what is already queued (key repeat, paste) before the next frame.
+        while events.len() < 64 {
+            match event::read(Duration::ZERO).map_err(io)? {
+                Some(e) => events.push(e),
+                None => break,
+            }
+        }
+        events.push(Event::Tick);
+        for ev in events {
+            pending.extend(app.update(ev, Instant::now()));
+        }
+        if app.quit && pending.iter().all(|i| matches!(i, Intent::Quit)) {
+            return Ok(());
+        }
+    }
+}
+
+impl Runtime<'_> {
+    /// Performs one intent; the outcome comes back as an event for `App::update`.
+    fn perform(&mut self, intent: Intent, out: &mut impl Write) -> Option<Event> {
+        let failed = |e: crate::Error| Some(Event::Failed(e.to_string()));
+        match intent {
+            Intent::Quit => None,
+            Intent::CreateVault(pass) => {
+                match Vault::init(
+                    &self.session.vault_dir,
+                    pass.expose().as_bytes(),
+                    KdfParams::default(),
+                ) {
+                    Ok(mut v) => {
+                        self.session.configure(&mut v);
+                        let listing = v.list();
+                        self.vault = Some(v);
+                        Some(match listing {
+                            Ok(l) => Event::Unlocked(l),
+                            Err(e) => Event::UnlockFailed(e.to_string()),
+                        })
+                    }
+                    Err(e) => Some(Event::UnlockFailed(e.to_string())),
+                }
+            }
+            Intent::Unlock(pass) => match self.session.unlock(pass.expose().as_bytes()) {
+                Ok(v) => {
+                    let listing = v.list();
+                    self.vault = Some(v);
+                    Some(match listing {
+                        Ok(l) => Event::Unlocked(l),
+                        Err(e) => Event::UnlockFailed(e.to_string()),
+                    })
+                }
+                Err(crate::Error::WrongPassphrase(_)) => {
+                    Some(Event::UnlockFailed("wrong passphrase".into()))
+                }
+                Err(e) => Some(Event::UnlockFailed(e.to_string())),
+            },
+            Intent::Lock => {
+                // Dropping the vault zeroizes its keys and releases the sled lock.
+                self.vault = None;
+                None
+            }
+            Intent::ClearClipboard => {
+                let _ = terminal::write_osc52(out, "");
+                None
+            }
+            other => {
+                let Some(vault) = self.vault.as_ref() else {
+                    return Some(Event::Failed("the vault is locked".into()));
+                };
+                match other {
+                    Intent::Reveal { name, scope } => match vault.get(&name, Some(scope)) {
+                        Ok(s) => Some(Event::Revealed(s)),
+                        Err(e) => failed(e),
+                    },
+                    Intent::Copy { name, scope, key } => {
+                        let secret = match vault.get(&name, Some(scope)) {
+                            Ok(s) => s,
+                            Err(e) => return failed(e),
+                        };
+                        let value = match secret.get(&key) {
+                            Ok(v) => v,
+                            Err(e) => return failed(e),
+                        };
+                        let b64 = zeroize::Zeroizing::new(
+                            base64::engine::general_purpose::STANDARD.encode(value.expose()),
+                        );
+                        match terminal::write_osc52(out, &b64) {
+                            Ok(()) => Some(Event::Copied {
+                                key,
+                                name: name.to_string(),
+                            }),
+                            Err(e) => failed(crate::Error::io("cannot write to the terminal", e)),
+                        }
+                    }
+                    Intent::LoadForEdit { name, scope } => match vault.get(&name, Some(scope)) {
+                        Ok(s) => Some(Event::LoadedForEdit(s)),
+                        Err(e) => failed(e),
+                    },
+                    Intent::Create {
+                        name,
+                        scope,
+                        schema,
+                        values,
+                    } => match vault.create(name, scope, &schema, values) {
+                        Ok(meta) => Some(Event::Saved {
+                            meta,
+                            verb: "created",
+                        }),
+                        Err(e) => failed(e),
+                    },
+                    Intent::Update {
+                        name,
+                        scope,
+                        change,
+                    } => match vault.update(&name, Some(scope), change) {
+                        Ok(meta) => Some(Event::Saved {
+                            meta,
+                            verb: "saved",
+                        }),
+                        Err(e) => failed(e),
+                    },
+                    Intent::Rename {
+                        name,
+                        scope,
+                        new_name,
+                    } => {
+                        let old = match vault.meta(&name, Some(scope)) {
+                            Ok(m) => m,
+                            Err(e) => return failed(e),
+                        };
+                        match vault.rename(&name, Some(scope), new_name) {
+                            Ok(new) => Some(Event::Renamed { old, new }),
+                            Err(e) => failed(e),
+                        }
+                    }
+                    Intent::Delete { name, scope } => match vault.delete(&name, Some(scope)) {
+                        Ok(meta) => Some(Event::Deleted(meta)),
+                        Err(e) => failed(e),
+                    },
+                    Intent::LoadHistory { name, scope } => {
+                        match vault.history(&name, Some(scope)) {
+                            Ok((current, versions)) => Some(Event::History { current, versions }),
+                            Err(e) => failed(e),
+                        }
+                    }
+                    Intent::Restore {
+                        name,
+                        scope,
+                        version,
+                    } => match vault.restore(&name, Some(scope), version) {
+                        Ok(meta) => Some(Event::Saved {
+                            meta,
+                            verb: "restored",
+                        }),
+                        Err(e) => failed(e),
+                    },
+                    _ => None,
+                }
+            }
+        }
+    }
+}

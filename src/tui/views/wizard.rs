@@ -1,0 +1,88 @@
+//! First run: create the vault. The passphrase twice (hidden), a strength hint, and where
+//! the vault will live.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use super::{Theme, hint_spans, popup};
+use crate::tui::app::{App, Wizard, strength};
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &Wizard, theme: Theme) {
+    let inner = popup(f, area, 72, 20, "sesame · create your vault", theme);
+    let head = vec![
+        Line::raw(" No vault here yet. It will live in:"),
+        Line::styled(format!(" {}", app.vault_label), theme.accent()),
+        Line::raw(""),
+        Line::raw(" Choose a passphrase. It cannot be recovered if you forget it."),
+    ];
+    f.render_widget(Paragraph::new(head), inner);
+    let field =
+        |f: &mut Frame, y: u16, label: &str, t: &ratatui_textarea::TextArea, active: bool| {
+            f.render_widget(
+                Paragraph::new(Line::raw(format!(" {label}"))),
+                Rect::new(inner.x, inner.y + y, inner.width, 1),
+            );
+            let r = Rect::new(
+                inner.x + 1,
+                inner.y + y + 1,
+                inner.width.saturating_sub(2),
+                3,
+            );
+            let block = Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.border(active));
+            let i = block.inner(r);
+            f.render_widget(block, r);
+            f.render_widget(t, i);
+        };
+    field(f, 5, "Passphrase", &w.first, !w.on_second);
+    let (label, advice) = strength(&w.first.lines().join(""));
+    let style = match label {
+        "strong" => theme.ok(),
+        "fair" => theme.key(),
+        _ => theme.error(),
+    };
+    let mut s = vec![Span::raw(" ")];
+    if !label.is_empty() {
+        s.push(Span::styled(format!("{label}: "), style));
+    }
+    s.push(Span::styled(advice, theme.dim()));
+    f.render_widget(
+        Paragraph::new(Line::from(s)),
+        Rect::new(inner.x, inner.y + 9, inner.width, 1),
+    );
+    field(f, 10, "Repeat it", &w.second, w.on_second);
+    let mut below = Vec::new();
+    if w.busy {
+        below.push(Line::styled(
+            " creating the vault… (deriving the key)",
+            theme.accent(),
+        ));
+    } else if let Some(e) = &w.error {
+        below.push(Line::styled(format!(" {e}"), theme.error()));
+    } else {
+        below.push(Line::raw(""));
+    }
+    let mut hints = vec![Span::raw(" ")];
+    let enter = if w.on_second {
+        "create the vault"
+    } else {
+        "next"
+    };
+    hints.extend(hint_spans(
+        &[
+            ("enter".into(), enter),
+            ("shift-tab".into(), "back"),
+            ("esc".into(), "quit"),
+        ],
+        theme,
+    ));
+    below.push(Line::from(hints));
+    let y = inner.y + 15;
+    f.render_widget(
+        Paragraph::new(below),
+        Rect::new(inner.x, y, inner.width, inner.height.saturating_sub(15)),
+    );
+}

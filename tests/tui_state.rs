@@ -1,0 +1,376 @@
+//! The TUI's state transitions as pure functions: event in, new state and intents out.
+//! No terminal, no vault, no clock: time is passed in.
+
+mod tui_support;
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use sesame::Scope;
+use sesame::secret::{Secret, SecretValue, Values};
+use sesame::tui::action::Intent;
+use sesame::tui::app::{Focus, Popup, Screen, StatusKind, selected_meta};
+use sesame::tui::event::Event;
+use tui_support::*;
+
+fn selected(a: &sesame::tui::app::App) -> String {
+    selected_meta(a)
+        .map(|m| m.name.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn unlock_sends_the_passphrase_and_a_wrong_one_lets_you_retry() {
+    let now = Instant::now();
+    let mut a = app(true, now);
+    typ(&mut a, "pw", now);
+    let intents = a.update(code(KeyCode::Enter), now);
+    assert!(matches!(&intents[..], [Intent::Unlock(p)] if p.expose() == "pw"));
+    a.update(Event::UnlockFailed("wrong passphrase".into()), now);
+    let Screen::Unlock(u) = &a.screen else {
+        panic!("still on unlock")
+    };
+    assert_eq!(u.error.as_deref(), Some("wrong passphrase"));
+    assert!(!u.busy);
+    typ(&mut a, "pw2", now);
+    assert!(
+        matches!(&a.update(code(KeyCode::Enter), now)[..], [Intent::Unlock(p)] if p.expose() == "pw2")
+    );
+}
+
+#[test]
+fn esc_or_ctrl_c_quits_the_unlock_screen() {
+    let now = Instant::now();
+    let mut a = app(true, now);
+    assert!(matches!(
+        &a.update(code(KeyCode::Esc), now)[..],
+        [Intent::Quit]
+    ));
+    let mut a = app(true, now);
+    assert!(matches!(&a.update(ctrl('c'), now)[..], [Intent::Quit]));
+    assert!(a.quit);
+}
+
+#[test]
+fn wizard_needs_the_same_passphrase_twice() {
+    let now = Instant::now();
+    let mut a = app(false, now);
+    typ(&mut a, "abc", now);
+    a.update(code(KeyCode::Enter), now);
+    typ(&mut a, "abd", now);
+    assert!(a.update(code(KeyCode::Enter), now).is_empty());
+    typ(&mut a, "abc", now);
+    a.update(code(KeyCode::Enter), now);
+    typ(&mut a, "abc", now);
+    let intents = a.update(code(KeyCode::Enter), now);
+    assert!(matches!(&intents[..], [Intent::CreateVault(p)] if p.expose() == "abc"));
+}
+
+#[test]
+fn vim_keys_and_arrows_move_and_skip_headings() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    assert_eq!(selected(&a), "github");
+    a.update(key('j'), now);
+    assert_eq!(selected(&a), "npm");
+    a.update(code(KeyCode::Down), now);
+    assert_eq!(selected(&a), "aws-prod");
+    a.update(key('k'), now);
+    assert_eq!(selected(&a), "npm");
+    a.update(key('G'), now);
+    assert_eq!(selected(&a), "mlflow");
+    a.update(code(KeyCode::Home), now);
+    assert_eq!(selected(&a), "github");
+    a.update(code(KeyCode::PageDown), now);
+    assert_eq!(selected(&a), "mlflow");
+}
+
+#[test]
+fn filter_narrows_on_every_keystroke_and_esc_clears() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('/'), now);
+    a.update(key('m'), now);
+    let shown = |a: &sesame::tui::app::App| a.main().unwrap().list.shown();
+    let after_m = shown(&a);
+    a.update(key('l'), now);
+    assert_eq!(shown(&a), 1);
+    assert!(after_m >= 1);
+    assert_eq!(selected(&a), "mlflow");
+    // `q` while filtering is text, not quit.
+    assert!(a.update(key('q'), now).is_empty());
+    assert_eq!(shown(&a), 0);
+    a.update(code(KeyCode::Backspace), now);
+    assert_eq!(shown(&a), 1);
+    a.update(code(KeyCode::Esc), now);
+    assert_eq!(shown(&a), 5);
+    assert!(!a.main().unwrap().filtering);
+}
+
+#[test]
+fn delete_asks_first_and_only_yes_deletes() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('d'), now);
+    assert!(matches!(
+        a.main().unwrap().popup,
+        Some(Popup::ConfirmDelete { .. })
+    ));
+    assert!(a.update(key('n'), now).is_empty());
+    assert!(a.main().unwrap().popup.is_none());
+    a.update(key('d'), now);
+    let intents = a.update(key('y'), now);
+    assert!(
+        matches!(&intents[..], [Intent::Delete { name, scope: Scope::User }] if name.as_str() == "github")
+    );
+    let m = selected_meta(&a).unwrap().clone();
+    a.update(Event::Deleted(m), now);
+    assert_eq!(a.main().unwrap().list.len(), 4);
+    assert_eq!(a.status.as_ref().unwrap().text, "deleted github (user)");
+}
+
+fn github() -> Secret {
+    let mut values = Values::new();
+    values.insert("token".into(), SecretValue::new("ghp_xyz"));
+    Secret {
+        meta: meta(Scope::User, "github", "arbitrary", &["token"]),
+        values,
+    }
+}
+
+#[test]
+fn reveal_decrypts_on_demand_and_masks_again() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    assert!(
+        a.main().unwrap().revealed.is_none(),
+        "nothing decrypted to list"
+    );
+    let intents = a.update(key('r'), now);
+    assert!(matches!(&intents[..], [Intent::Reveal { name, .. }] if name.as_str() == "github"));
+    a.update(Event::Revealed(github()), now);
+    assert!(
+        a.main()
+            .unwrap()
+            .revealed
+            .as_ref()
+            .unwrap()
+            .shown
+            .contains("token")
+    );
+    // Toggling again needs no decryption.
+    assert!(a.update(key('r'), now).is_empty());
+    assert!(
+        a.main()
+            .unwrap()
+            .revealed
+            .as_ref()
+            .unwrap()
+            .shown
+            .is_empty()
+    );
+    a.update(key('R'), now);
+    a.update(Event::Tick, now + Duration::from_secs(60));
+    assert!(a.main().unwrap().revealed.is_none());
+    // Moving drops revealed values at once.
+    a.update(key('R'), now);
+    a.update(Event::Revealed(github()), now);
+    a.update(key('j'), now);
+    assert!(a.main().unwrap().revealed.is_none());
+}
+
+#[test]
+fn copy_names_the_key_never_the_value_and_clears_later() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let intents = a.update(key('y'), now);
+    assert!(matches!(&intents[..], [Intent::Copy { key, .. }] if key == "token"));
+    a.update(
+        Event::Copied {
+            key: "token".into(),
+            name: "github".into(),
+        },
+        now,
+    );
+    let status = a.status.clone().unwrap();
+    assert!(
+        status.text.contains("'token'") && status.text.contains("30 s"),
+        "{}",
+        status.text
+    );
+    assert!(
+        a.update(Event::Tick, now + Duration::from_secs(29))
+            .is_empty()
+    );
+    let later = a.update(Event::Tick, now + Duration::from_secs(30));
+    assert!(matches!(&later[..], [Intent::ClearClipboard]));
+}
+
+#[test]
+fn auto_lock_after_idle_returns_to_unlock_and_forgets_everything() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('j'), now + Duration::from_secs(60));
+    assert!(
+        a.update(Event::Tick, now + Duration::from_secs(300))
+            .is_empty()
+    );
+    let intents = a.update(Event::Tick, now + Duration::from_secs(360));
+    assert!(matches!(&intents[..], [Intent::Lock]));
+    assert!(matches!(a.screen, Screen::Unlock(_)));
+    assert!(a.main().is_none());
+}
+
+#[test]
+fn form_creates_a_secret_with_typed_keys() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('n'), now);
+    typ(&mut a, "redis", now);
+    a.update(code(KeyCode::Tab), now); // scope
+    a.update(code(KeyCode::Tab), now); // schema
+    a.update(code(KeyCode::Tab), now); // key
+    typ(&mut a, "url", now);
+    a.update(code(KeyCode::Tab), now); // value
+    typ(&mut a, "redis://x", now);
+    a.update(Event::Paste("\n".into()), now); // a stray newline from a paste is kept in values
+    a.update(ctrl('n'), now);
+    typ(&mut a, "password", now);
+    a.update(code(KeyCode::Enter), now);
+    typ(&mut a, "pw", now);
+    let intents = a.update(ctrl('s'), now);
+    let [
+        Intent::Create {
+            name,
+            scope,
+            schema,
+            values,
+        },
+    ] = &intents[..]
+    else {
+        panic!("expected a create, got {intents:?}");
+    };
+    assert_eq!(name.as_str(), "redis");
+    assert_eq!(*scope, Scope::Workspace);
+    assert_eq!(schema, "arbitrary");
+    assert_eq!(values.keys().collect::<Vec<_>>(), ["password", "url"]);
+    assert_eq!(values["password"].expose(), "pw");
+    assert_eq!(values["url"].expose(), "redis://x\n");
+}
+
+#[test]
+fn form_refuses_to_save_with_the_reason_at_the_field() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('n'), now);
+    assert!(a.update(ctrl('s'), now).is_empty(), "empty name refused");
+    let Some(Popup::Form(f)) = &a.main().unwrap().popup else {
+        panic!()
+    };
+    assert!(f.name_error.is_some());
+    assert!(f.error.as_ref().unwrap().starts_with("not saved"));
+    // The vault's own refusal (e.g. the name exists) shows in the form, which stays open.
+    typ(&mut a, "github", now);
+    a.update(ctrl('s'), now);
+    a.update(
+        Event::Failed("a secret named 'github' already exists".into()),
+        now,
+    );
+    let Some(Popup::Form(f)) = &a.main().unwrap().popup else {
+        panic!("form closed")
+    };
+    assert!(f.error.as_ref().unwrap().contains("already exists"));
+    assert!(!f.busy);
+}
+
+#[test]
+fn edit_loads_then_updates_replacing_values() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let intents = a.update(key('e'), now);
+    assert!(matches!(&intents[..], [Intent::LoadForEdit { .. }]));
+    a.update(Event::LoadedForEdit(github()), now);
+    a.update(code(KeyCode::Tab), now); // key -> value
+    typ(&mut a, "2", now);
+    let intents = a.update(ctrl('s'), now);
+    let [Intent::Update { change, .. }] = &intents[..] else {
+        panic!("{intents:?}")
+    };
+    assert!(change.replace);
+    assert_eq!(change.set["token"].expose(), "ghp_xyz2");
+}
+
+#[test]
+fn quit_and_help_and_tabs() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('?'), now);
+    assert!(matches!(a.main().unwrap().popup, Some(Popup::Help { .. })));
+    a.update(code(KeyCode::Esc), now);
+    assert!(a.main().unwrap().popup.is_none());
+    a.update(key(']'), now);
+    assert_eq!(a.main().unwrap().tab, sesame::tui::app::Tab::Sync);
+    assert!(matches!(&a.update(key('q'), now)[..], [Intent::Quit]));
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let click = |col, row| {
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: col,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Rows: tabs (0), border (1), "user" heading (2), github (3), npm (4), heading (5), aws-prod (6)
+    a.update(click(5, 6), now);
+    assert_eq!(selected(&a), "aws-prod");
+    a.update(
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollUp,
+            column: 5,
+            row: 6,
+            modifiers: KeyModifiers::NONE,
+        }),
+        now,
+    );
+    assert_eq!(selected(&a), "github");
+    a.update(click(50, 10), now);
+    assert_eq!(a.main().unwrap().focus, Focus::Detail);
+}
+
+#[test]
+fn too_small_ignores_keys_but_quit() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(Event::Resize(40, 10), now);
+    assert!(a.update(key('d'), now).is_empty());
+    assert!(a.main().unwrap().popup.is_none());
+    a.update(Event::Resize(80, 24), now);
+    assert!(a.update(key('d'), now).is_empty());
+    assert!(a.main().unwrap().popup.is_some());
+}
+
+#[test]
+fn keymap_overrides_from_config_apply() {
+    let now = Instant::now();
+    let mut keys = std::collections::BTreeMap::new();
+    keys.insert("quit".to_string(), vec!["ctrl-q".to_string()]);
+    let (km, problems) = sesame::tui::keymap::Keymap::build(&keys);
+    assert!(problems.is_empty());
+    let mut a = unlocked(sample(), now);
+    a.keymap = km;
+    assert!(a.update(key('q'), now).is_empty());
+    assert!(matches!(&a.update(ctrl('q'), now)[..], [Intent::Quit]));
+}
+
+#[test]
+fn errors_show_in_the_status_bar() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(Event::Failed("the record of x is damaged".into()), now);
+    assert_eq!(a.status.as_ref().unwrap().kind, StatusKind::Error);
+}
