@@ -12,7 +12,9 @@ use crate::tui::action::Action;
 use crate::tui::form::{Form, FormMode, Slot};
 use crate::tui::keymap::Keymap;
 
-const LABEL_W: u16 = 22;
+/// Narrowest and widest label column; between the two it fits the longest field name.
+const LABEL_MIN: u16 = 18;
+const LABEL_MAX: u16 = 30;
 const MULTI_H: u16 = 4;
 
 enum Item {
@@ -23,9 +25,32 @@ enum Item {
     Row(usize),
 }
 
+/// The label column: wide enough for the longest field name plus its marks and a gap.
+fn label_width(form: &Form, body_width: u16) -> u16 {
+    let longest = form
+        .rows
+        .iter()
+        .filter_map(|r| r.field.as_ref())
+        .map(|f| f.name.chars().count() as u16 + 4)
+        .max()
+        .unwrap_or(0);
+    longest.clamp(LABEL_MIN, LABEL_MAX.min(body_width / 2).max(LABEL_MIN))
+}
+
+/// Fits `text` into `width` columns, ending in '…' when cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// A type hint for the label; plain text needs none.
 fn type_name(t: FieldType) -> &'static str {
     match t {
-        FieldType::String => "text",
+        FieldType::String => "",
         FieldType::Bool => "true/false",
         FieldType::Int => "integer",
         FieldType::Url => "url",
@@ -87,6 +112,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
         start += 1;
     }
 
+    let label_w = label_width(form, body.width);
     let mut y = body.y;
     for (item, h) in items.iter().zip(&heights).skip(start) {
         if y + h > body.y + body.height {
@@ -99,11 +125,11 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
         } else {
             ratatui::style::Style::default()
         };
-        let label_rect = Rect::new(body.x, y, LABEL_W, 1);
+        let label_rect = Rect::new(body.x, y, label_w, 1);
         let value_rect = Rect::new(
-            body.x + LABEL_W,
+            body.x + label_w,
             y,
-            body.width.saturating_sub(LABEL_W + 1),
+            body.width.saturating_sub(label_w + 1),
             1,
         );
         match item {
@@ -178,10 +204,15 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                 match &r.field {
                     Some(field) => {
                         let req = if field.required { "*" } else { " " };
-                        let label = format!("{pointer}{req} {}", field.name);
-                        let ty = format!(" {}", type_name(field.ty));
-                        let room = (LABEL_W as usize).saturating_sub(label.chars().count());
-                        let ty: String = if ty.len() <= room { ty } else { String::new() };
+                        // One column stays free so a label never runs into its value.
+                        let room = label_w as usize - 1;
+                        let label = fit(&format!("{pointer}{req} {}", field.name), room);
+                        let ty = match type_name(field.ty) {
+                            "" => String::new(),
+                            t => format!(" {t}"),
+                        };
+                        let left = room.saturating_sub(label.chars().count());
+                        let ty: String = if ty.len() <= left { ty } else { String::new() };
                         f.render_widget(
                             Paragraph::new(Line::from(vec![
                                 Span::styled(label, label_style),
@@ -195,7 +226,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                             Paragraph::new(Line::styled(format!("{pointer}+"), label_style)),
                             label_rect,
                         );
-                        let key_rect = Rect::new(label_rect.x + 2, y, LABEL_W - 3, 1);
+                        let key_rect = Rect::new(label_rect.x + 2, y, label_w - 3, 1);
                         if r.key.is_empty() && form.focus != Slot::Key(*i) {
                             f.render_widget(
                                 Paragraph::new(Line::styled("(key)", theme.dim())),

@@ -206,8 +206,17 @@ fn too_small(f: &mut Frame, area: Rect, theme: Theme) {
 
 /// A centered popup `w` x `h` (clamped to the area), cleared, with a rounded border.
 pub fn popup(f: &mut Frame, area: Rect, w: u16, h: u16, title: &str, theme: Theme) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
+    // A popup that would leave a sliver of the screen behind it takes the whole of that
+    // dimension instead: half-hidden borders beside it read as a rendering glitch.
+    let fill = |want: u16, have: u16| {
+        if have.saturating_sub(want) < 6 {
+            have
+        } else {
+            want
+        }
+    };
+    let w = fill(w, area.width);
+    let h = fill(h, area.height);
     let rect = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
