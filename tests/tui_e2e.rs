@@ -182,7 +182,9 @@ fn the_real_binary_in_tmux() {
     // Resize below the minimum and back: a message, no panic.
     tmux.cmd(&["resize-window", "-t", "e2e", "-x", "60", "-y", "20"]);
     tmux.wait_for("Terminal too small");
-    tmux.cmd(&["resize-window", "-t", "e2e", "-x", "80", "-y", "24"]);
+    // Then larger than at the start: tmux moves the top rows of the alternate screen into
+    // the shell's scrollback on leaving it after such a resize, unless sesame blanks it.
+    tmux.cmd(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"]);
     tmux.wait_for("Secrets (1 of 2)");
 
     // Delete, with the confirm popup naming the secret.
@@ -196,6 +198,16 @@ fn the_real_binary_in_tmux() {
     let s = tmux.wait_for("EXITED:0");
     assert!(!s.contains("Secrets ("), "TUI left on screen:\n{s}");
     assert!(!s.contains("tok-123"), "a value left on screen:\n{s}");
+    let history = String::from_utf8_lossy(
+        &tmux
+            .cmd(&["capture-pane", "-p", "-S", "-", "-t", "e2e"])
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        !history.contains('│') && !history.contains("e2e-api"),
+        "the TUI leaked into the scrollback:\n{history}"
+    );
     // The terminal answers like a normal shell again (echo, line mode).
     tmux.text("echo back-to-normal");
     tmux.keys(&["Enter"]);

@@ -3,6 +3,7 @@
 
 use std::io::{self, Stdout, Write};
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
@@ -19,6 +20,8 @@ use crate::error::{Error, Result};
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 static HOOK: Once = Once::new();
+/// Set while the alternate screen is ours, so `restore` blanks it only then.
+static IN_ALTERNATE: AtomicBool = AtomicBool::new(false);
 
 /// Raw mode, alternate screen, mouse and bracketed paste; installs the panic hook once.
 pub fn setup() -> Result<Term> {
@@ -40,6 +43,7 @@ pub fn setup() -> Result<Term> {
         restore();
         return Err(Error::io("cannot set up the terminal", e));
     }
+    IN_ALTERNATE.store(true, Ordering::SeqCst);
     Terminal::new(CrosstermBackend::new(out)).map_err(|e| {
         restore();
         Error::io("cannot set up the terminal", e)
@@ -49,6 +53,15 @@ pub fn setup() -> Result<Term> {
 /// Undoes `setup`. Safe to call twice (the panic hook and the normal exit both may).
 pub fn restore() {
     let mut out = io::stdout();
+    // Blank the alternate screen before leaving it: some terminals (tmux 3.3 after a resize)
+    // copy its rows into the shell's scrollback on the way out, revealed values included.
+    if IN_ALTERNATE.swap(false, Ordering::SeqCst) {
+        let _ = execute!(
+            out,
+            crossterm::cursor::MoveTo(0, 0),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        );
+    }
     let _ = execute!(
         out,
         DisableBracketedPaste,
