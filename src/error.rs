@@ -63,9 +63,9 @@ pub enum Error {
     SecretExists { name: String, scope: crate::Scope },
     #[error("secret '{name}' has no version {version} (see 'sesame secret history {name}')")]
     VersionNotFound { name: String, version: u64 },
-    #[error("invalid secret name '{name}': {why}")]
+    #[error("invalid secret name '{}': {why}", shown(.name))]
     InvalidName { name: String, why: &'static str },
-    #[error("invalid key name '{key}': {why}")]
+    #[error("invalid key name '{}': {why}", shown(.key))]
     InvalidKey { key: String, why: &'static str },
     #[error("unknown schema '{0}': see 'sesame schema list'")]
     UnknownSchema(String),
@@ -92,6 +92,17 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     Other(String),
+}
+
+/// A rejected name as it may be shown: control characters escaped (an error stays one
+/// line) and cut at 40 characters (a long "name" is more likely a pasted value).
+fn shown(name: &str) -> String {
+    let escaped: String = name.chars().flat_map(char::escape_debug).collect();
+    if escaped.chars().count() > 40 {
+        format!("{}…", escaped.chars().take(39).collect::<String>())
+    } else {
+        escaped
+    }
 }
 
 fn scope_hint(scope: &Option<crate::Scope>) -> String {
@@ -132,3 +143,23 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_names_print_on_one_short_line() {
+        let e = Error::InvalidKey {
+            key: "a\nb".into(),
+            why: "bad",
+        };
+        assert_eq!(e.to_string(), "invalid key name 'a\\nb': bad");
+        let e = Error::InvalidName {
+            name: "x".repeat(100),
+            why: "bad",
+        };
+        assert!(e.to_string().contains(&format!("{}…", "x".repeat(39))));
+        assert!(!e.to_string().contains(&"x".repeat(41)));
+    }
+}

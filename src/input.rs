@@ -906,6 +906,14 @@ mod tests {
     }
 
     #[test]
+    fn fuzz_regression_invalid_key_with_newline_stays_one_line() {
+        // Found by `cargo fuzz run values` in a 10-minute run.
+        let text = "{ \"n\\nfloat{ \"n\\nfloat\\n\\uz\\n\\uz<";
+        let err = parse_values_text(text, "--values").unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
     fn scrub_strips_quoted_input() {
         assert_eq!(
             scrub("invalid type: string \"a, expected b\", expected u64"),
