@@ -272,9 +272,7 @@ impl Vault {
     }
 
     pub fn get(&self, name: &SecretName, scope: Option<Scope>) -> Result<Secret> {
-        let scope = self.resolve(name, scope)?;
-        let meta = self.read_meta(name, scope)?;
-        let body = self.read_body(name, scope)?;
+        let (meta, body) = self.load(name, scope)?;
         Ok(Secret {
             meta,
             values: body.values,
@@ -287,9 +285,7 @@ impl Vault {
         name: &SecretName,
         scope: Option<Scope>,
     ) -> Result<(Secret, Vec<Version>)> {
-        let scope = self.resolve(name, scope)?;
-        let meta = self.read_meta(name, scope)?;
-        let body = self.read_body(name, scope)?;
+        let (meta, body) = self.load(name, scope)?;
         Ok((
             Secret {
                 meta,
@@ -370,9 +366,7 @@ impl Vault {
         scope: Option<Scope>,
         change: Change,
     ) -> Result<SecretMeta> {
-        let scope = self.resolve(name, scope)?;
-        let meta = self.read_meta(name, scope)?;
-        let body = self.read_body(name, scope)?;
+        let (meta, body) = self.load(name, scope)?;
         let mut values = if change.replace {
             Values::new()
         } else {
@@ -393,11 +387,7 @@ impl Vault {
         if values == body.values && schema == meta.schema {
             return Ok(meta);
         }
-        let (meta, body) = self.next_version(meta, body, schema, values);
-        let mut batch = Batch::default();
-        self.stage(&mut batch, &meta, &body);
-        self.store.apply(batch)?;
-        Ok(meta)
+        self.write_version(meta, body, schema, values)
     }
 
     /// Makes an earlier version current again (as a new version, so it can be undone too).
@@ -407,9 +397,7 @@ impl Vault {
         scope: Option<Scope>,
         version: u64,
     ) -> Result<SecretMeta> {
-        let scope = self.resolve(name, scope)?;
-        let meta = self.read_meta(name, scope)?;
-        let body = self.read_body(name, scope)?;
+        let (meta, body) = self.load(name, scope)?;
         let old = body
             .history
             .iter()
@@ -419,11 +407,7 @@ impl Vault {
                 version,
             })?;
         let (schema, values) = (old.schema.clone(), old.values.clone());
-        let (meta, body) = self.next_version(meta, body, schema, values);
-        let mut batch = Batch::default();
-        self.stage(&mut batch, &meta, &body);
-        self.store.apply(batch)?;
-        Ok(meta)
+        self.write_version(meta, body, schema, values)
     }
 
     /// Renames a secret within its scope, history included.
@@ -575,6 +559,27 @@ impl Vault {
     }
 
     // ---- records ----------------------------------------------------------------------
+
+    /// Resolves the scope and reads both records of a secret.
+    fn load(&self, name: &SecretName, scope: Option<Scope>) -> Result<(SecretMeta, Body)> {
+        let scope = self.resolve(name, scope)?;
+        Ok((self.read_meta(name, scope)?, self.read_body(name, scope)?))
+    }
+
+    /// Makes `values` the next version of a secret and writes it durably.
+    fn write_version(
+        &self,
+        meta: SecretMeta,
+        body: Body,
+        schema: String,
+        values: Values,
+    ) -> Result<SecretMeta> {
+        let (meta, body) = self.next_version(meta, body, schema, values);
+        let mut batch = Batch::default();
+        self.stage(&mut batch, &meta, &body);
+        self.store.apply(batch)?;
+        Ok(meta)
+    }
 
     fn next_version(
         &self,
