@@ -233,7 +233,7 @@ fn form_creates_a_secret_with_typed_keys() {
     typ(&mut a, "url", now);
     a.update(code(KeyCode::Tab), now); // value
     typ(&mut a, "redis://x", now);
-    a.update(Event::Paste("\n".into()), now); // a stray newline from a paste is kept in values
+    a.update(Event::Paste(SecretValue::new("\n")), now); // a stray newline from a paste is kept in values
     a.update(ctrl('n'), now);
     typ(&mut a, "password", now);
     a.update(code(KeyCode::Enter), now);

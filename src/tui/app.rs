@@ -354,7 +354,7 @@ impl App {
             }
             Event::Paste(text) => {
                 self.last_input = now;
-                self.on_paste(&text);
+                self.on_paste(text.expose());
             }
             Event::Resize(w, h) => self.size = (w, h),
             Event::Tick => self.on_tick(now, &mut out),

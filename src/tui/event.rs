@@ -12,7 +12,8 @@ use crate::vault::Listing;
 pub enum Event {
     Key(KeyEvent),
     Mouse(MouseEvent),
-    Paste(String),
+    /// Pasted text: often a secret, so it is held as one (redacted Debug, zeroized).
+    Paste(crate::secret::SecretValue),
     Resize(u16, u16),
     /// The clock moved on (the runtime ticks a few times a second).
     Tick,
@@ -53,7 +54,7 @@ pub fn read(timeout: Duration) -> std::io::Result<Option<Event>> {
         // Only presses: Windows and the kitty protocol also report releases.
         ct::Event::Key(k) if k.kind != KeyEventKind::Release => Some(Event::Key(k)),
         ct::Event::Mouse(m) => Some(Event::Mouse(m)),
-        ct::Event::Paste(s) => Some(Event::Paste(s)),
+        ct::Event::Paste(s) => Some(Event::Paste(crate::secret::SecretValue::new(s))),
         ct::Event::Resize(w, h) => Some(Event::Resize(w, h)),
         _ => Some(Event::Tick),
     })
