@@ -80,15 +80,15 @@ pub enum Screen {
 }
 
 pub struct Wizard {
-    pub first: TextArea<'static>,
-    pub second: TextArea<'static>,
+    pub first: MaskedInput,
+    pub second: MaskedInput,
     pub on_second: bool,
     pub error: Option<String>,
     pub busy: bool,
 }
 
 pub struct Unlock {
-    pub input: TextArea<'static>,
+    pub input: MaskedInput,
     pub error: Option<String>,
     pub busy: bool,
 }
@@ -233,11 +233,33 @@ pub fn strength(p: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn masked_input() -> TextArea<'static> {
+/// A hidden text input for a passphrase, wiped when dropped or replaced.
+pub struct MaskedInput(TextArea<'static>);
+
+impl std::ops::Deref for MaskedInput {
+    type Target = TextArea<'static>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for MaskedInput {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for MaskedInput {
+    fn drop(&mut self) {
+        crate::tui::form::wipe(&mut self.0);
+    }
+}
+
+fn masked_input() -> MaskedInput {
     let mut t = TextArea::default();
     t.set_mask_char('•');
     t.set_cursor_line_style(ratatui::style::Style::default());
-    t
+    MaskedInput(t)
 }
 
 fn plain_input(text: &str) -> TextArea<'static> {

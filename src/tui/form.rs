@@ -32,6 +32,21 @@ pub struct FieldRow {
     pub multiline: bool,
 }
 
+/// Wipes a text input's lines. Earlier buffers the editor reallocated away from are out of
+/// reach; the final text, which is the whole value, is not left behind.
+pub fn wipe(input: &mut TextArea<'static>) {
+    use zeroize::Zeroize;
+    for mut line in std::mem::take(input).into_lines() {
+        line.zeroize();
+    }
+}
+
+impl Drop for FieldRow {
+    fn drop(&mut self) {
+        wipe(&mut self.value);
+    }
+}
+
 impl FieldRow {
     pub fn key_text(&self) -> String {
         match &self.field {
@@ -407,7 +422,7 @@ impl Form {
     /// Wipes every typed value (on close, so nothing lingers in memory longer than needed).
     pub fn wipe(&mut self) {
         for r in &mut self.rows {
-            r.value = TextArea::default();
+            wipe(&mut r.value);
         }
     }
 }

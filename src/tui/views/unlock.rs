@@ -25,7 +25,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, u: &Unlock, theme: Theme) {
         .border_style(theme.accent());
     let field = block.inner(input);
     f.render_widget(block, input);
-    f.render_widget(&u.input, field);
+    f.render_widget(&*u.input, field);
     let mut below = Vec::new();
     if u.busy {
         below.push(Line::styled(
