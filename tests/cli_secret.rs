@@ -587,7 +587,7 @@ fn delete_takes_the_user_one_first() {
 }
 
 #[test]
-fn interactive_reads_lines_from_a_pipe_and_is_refused_headless() {
+fn interactive_reads_lines_from_a_pipe_also_headless() {
     let v = TestVault::new();
     v.cmd()
         .args(["secret", "create", "piped", "-i", "--extra=1"])
@@ -613,9 +613,16 @@ fn interactive_reads_lines_from_a_pipe_and_is_refused_headless() {
     c.args(["secret", "create", "x", "-i"])
         .write_stdin("no equals sign\n");
     fails(c, 5, &["line 1"]);
-    let mut c = v.cmd();
-    c.args(["--headless", "secret", "create", "x", "-i"]);
-    fails(c, 2, &["--headless", "--KEY=VALUE"]);
+    // A pipe is not a prompt: --headless allows it (CI keeps values out of argv this way).
+    v.cmd()
+        .args(["--headless", "secret", "create", "ci", "-i"])
+        .write_stdin("token=from-a-pipe\n")
+        .assert()
+        .success();
+    assert_eq!(
+        v.ok(&["secret", "get", "ci", "--key", "token"]),
+        "from-a-pipe\n"
+    );
 }
 
 #[test]
@@ -639,4 +646,30 @@ fn flags_after_the_name_and_globals_anywhere() {
     let mut c = v.cmd();
     c.args(["secret", "create", "x", "--password", "p"]);
     fails(c, 2, &["--password"]);
+}
+
+#[test]
+fn interactive_on_a_terminal_is_refused_headless() {
+    // `script` gives the command a pseudo-terminal, so -i would really prompt.
+    let v = TestVault::new();
+    let line = format!(
+        "{} --headless secret create ptyx -i",
+        assert_cmd::cargo::cargo_bin("sesame").display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("SESAME_VAULT", v.vault_dir())
+        .env("SESAME_CONFIG", v.path().join("config.toml"))
+        .env("SESAME_PASSPHRASE", common::PASSPHRASE)
+        .env("HOME", v.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) from util-linux runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("--headless forbids"), "{text}");
+    assert!(
+        v.ok(&["secret", "list"]).contains("No secret")
+            || !v.ok(&["secret", "list"]).contains("ptyx")
+    );
 }

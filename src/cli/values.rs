@@ -85,15 +85,17 @@ pub fn interactive(
     given: &mut Values,
     current: Option<&Values>,
 ) -> Result<()> {
-    if headless {
-        return Err(Error::Usage(
-            "-i/--interactive asks for input, which --headless forbids: pass values as --KEY=VALUE or --values instead"
-                .into(),
-        ));
-    }
+    // Lines from a pipe are not a prompt: scripts and CI use them to keep values out of argv.
     if !prompt::stdin_is_terminal() {
         return from_stdin(given);
     }
+    check_interactive(
+        headless,
+        &ValueArgs {
+            interactive: true,
+            ..ValueArgs::default()
+        },
+    )?;
     if !prompt::is_terminal() {
         return Err(Error::Usage(
             "-i/--interactive needs a terminal on stderr to ask on: pass values as --KEY=VALUE or --values instead"
@@ -171,11 +173,12 @@ fn from_stdin(given: &mut Values) -> Result<()> {
     Ok(())
 }
 
-/// Refuses `-i` under `--headless` before anything else happens.
+/// Refuses `-i` under `--headless` before anything else happens, when it would prompt (on a
+/// terminal); from a pipe it reads `KEY=VALUE` lines, which asks nobody anything.
 pub fn check_interactive(headless: bool, args: &ValueArgs) -> Result<()> {
-    if args.interactive && headless {
+    if args.interactive && headless && prompt::stdin_is_terminal() {
         return Err(Error::Usage(
-            "-i/--interactive asks for input, which --headless forbids: pass values as --KEY=VALUE or --values instead"
+            "-i/--interactive would prompt, which --headless forbids: pipe KEY=VALUE lines to it, or pass --KEY=VALUE or --values"
                 .into(),
         ));
     }
