@@ -374,3 +374,38 @@ fn errors_show_in_the_status_bar() {
     a.update(Event::Failed("the record of x is damaged".into()), now);
     assert_eq!(a.status.as_ref().unwrap().kind, StatusKind::Error);
 }
+
+#[test]
+fn paste_of_a_large_multiline_value_is_kept_exactly() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('n'), now);
+    typ(&mut a, "deploy-key", now);
+    a.update(code(KeyCode::Tab), now); // scope
+    a.update(code(KeyCode::Tab), now); // schema
+    for _ in 0..7 {
+        a.update(code(KeyCode::Right), now); // arbitrary -> ... -> ssh
+    }
+    a.update(code(KeyCode::Tab), now); // private_key, a multi-line field
+    // A 4096-bit key is ~3.2 KiB; paste 64 KiB of PEM-shaped lines to be sure.
+    let body: String = (0..1000)
+        .map(|i| format!("{:064x}\n", u128::from(i as u32) * 0x9e37_79b9_7f4a_7c15))
+        .collect();
+    let pem =
+        format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{body}-----END OPENSSH PRIVATE KEY-----\n");
+    a.update(Event::Paste(SecretValue::new(pem.clone())), now);
+    let intents = a.update(ctrl('s'), now);
+    let [
+        Intent::Create {
+            name,
+            schema,
+            values,
+            ..
+        },
+    ] = &intents[..]
+    else {
+        panic!("expected a create, got {intents:?}");
+    };
+    assert_eq!((name.as_str(), schema.as_str()), ("deploy-key", "ssh"));
+    assert_eq!(values["private_key"].expose(), pem);
+}
