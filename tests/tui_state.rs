@@ -409,3 +409,23 @@ fn paste_of_a_large_multiline_value_is_kept_exactly() {
     assert_eq!((name.as_str(), schema.as_str()), ("deploy-key", "ssh"));
     assert_eq!(values["private_key"].expose(), pem);
 }
+
+#[test]
+fn quitting_with_a_copy_pending_clears_the_clipboard_first() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('y'), now);
+    let copied = Event::Copied {
+        key: "token".into(),
+        name: "github".into(),
+    };
+    a.update(copied, now);
+    let intents = a.update(key('q'), now + Duration::from_secs(5));
+    assert!(
+        matches!(&intents[..], [Intent::ClearClipboard, Intent::Quit]),
+        "{intents:?}"
+    );
+    // Without a pending copy, quitting touches nothing.
+    let mut b = unlocked(sample(), now);
+    assert!(matches!(&b.update(key('q'), now)[..], [Intent::Quit]));
+}

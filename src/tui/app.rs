@@ -549,6 +549,11 @@ impl App {
 
     fn quit(&mut self, out: &mut Vec<Intent>) {
         self.quit = true;
+        // A copied value must not outlive sesame in the clipboard, waiting for a timer that
+        // will never fire.
+        if self.clipboard_clear_at.take().is_some() {
+            out.push(Intent::ClearClipboard);
+        }
         out.push(Intent::Quit);
     }
 
