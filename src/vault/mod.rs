@@ -10,8 +10,11 @@
 
 mod codec;
 pub mod store;
+mod transfer;
 
-use std::collections::{BTreeMap, BTreeSet};
+pub use transfer::{ImportItem, ImportReport};
+
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -68,23 +71,6 @@ pub struct Change {
     pub schema: Option<String>,
     /// Replace all values with `set` instead of merging.
     pub replace: bool,
-}
-
-/// What `import` did (or would do, on a dry run).
-#[derive(Debug, Default)]
-pub struct ImportReport {
-    pub created: Vec<(Scope, SecretName)>,
-    pub updated: Vec<(Scope, SecretName)>,
-    pub unchanged: Vec<(Scope, SecretName)>,
-}
-
-/// A secret to import: as exported, possibly with times.
-#[derive(Debug, Clone)]
-pub struct ImportItem {
-    pub name: SecretName,
-    pub scope: Scope,
-    pub schema: String,
-    pub values: Values,
 }
 
 pub struct Vault {
@@ -295,29 +281,6 @@ impl Vault {
         ))
     }
 
-    /// Every secret with its values (for export), optionally of one scope.
-    pub fn export(&self, scope: Option<Scope>) -> Result<Vec<Secret>> {
-        let listing = self.list()?;
-        if let Some(id) = listing.damaged.first() {
-            return Err(Error::CorruptRecord {
-                what: format!("record {id}"),
-            });
-        }
-        let mut out = Vec::with_capacity(listing.secrets.len());
-        for meta in listing
-            .secrets
-            .into_iter()
-            .filter(|m| scope.is_none_or(|s| s == m.scope))
-        {
-            let body = self.read_body(&meta.name, meta.scope)?;
-            out.push(Secret {
-                meta,
-                values: body.values,
-            });
-        }
-        Ok(out)
-    }
-
     // ---- writing ----------------------------------------------------------------------
 
     /// Creates a secret. The values are validated against `schema` (defaults filled in).
@@ -461,101 +424,6 @@ impl Vault {
         batch.remove(&self.key(KIND_BODY, scope, name));
         self.store.apply(batch)?;
         Ok(meta)
-    }
-
-    /// Imports secrets in one atomic batch with one flush. Every item is validated first;
-    /// if any fails, or any exists already without `overwrite`, nothing is written.
-    pub fn import(
-        &self,
-        items: Vec<ImportItem>,
-        overwrite: bool,
-        dry_run: bool,
-    ) -> Result<ImportReport> {
-        let mut seen = BTreeSet::new();
-        let mut problems = Vec::new();
-        for item in &items {
-            if !seen.insert((item.scope, item.name.clone())) {
-                problems.push(format!(
-                    "'{}' ({}) appears more than once",
-                    item.name, item.scope
-                ));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(Error::Conflict(format!(
-                "import refused: {}",
-                problems.join("; ")
-            )));
-        }
-        let mut report = ImportReport::default();
-        let mut batch = Batch::default();
-        let mut existing = Vec::new();
-        let t = now();
-        for mut item in items {
-            self.schemas
-                .get(&item.schema)
-                .and_then(|s| s.validate(&mut item.values))
-                .map_err(|e| {
-                    Error::Validation(format!("secret '{}' ({}): {e}", item.name, item.scope))
-                })?;
-            let id = (item.scope, item.name.clone());
-            if self
-                .store
-                .contains(&self.key(KIND_META, item.scope, &item.name))?
-            {
-                if !overwrite {
-                    existing.push(format!("{} ({})", item.name, item.scope));
-                    continue;
-                }
-                let meta = self.read_meta(&item.name, item.scope)?;
-                let body = self.read_body(&item.name, item.scope)?;
-                if body.values == item.values && meta.schema == item.schema {
-                    report.unchanged.push(id);
-                    continue;
-                }
-                let (meta, body) = self.next_version(meta, body, item.schema, item.values);
-                self.stage(&mut batch, &meta, &body);
-                report.updated.push(id);
-            } else {
-                let meta = SecretMeta {
-                    keys: item.values.keys().cloned().collect(),
-                    name: item.name,
-                    scope: item.scope,
-                    schema: item.schema,
-                    created: t,
-                    updated: t,
-                    version: 1,
-                };
-                self.stage(
-                    &mut batch,
-                    &meta,
-                    &Body {
-                        values: item.values,
-                        history: Vec::new(),
-                    },
-                );
-                report.created.push(id);
-            }
-        }
-        if !existing.is_empty() {
-            let shown: Vec<_> = existing.iter().take(5).cloned().collect();
-            let more = if existing.len() > 5 {
-                format!(" and {} more", existing.len() - 5)
-            } else {
-                String::new()
-            };
-            return Err(Error::Conflict(format!(
-                "import refused: {}{} already exist{}: pass --overwrite to replace {} (nothing was imported)",
-                shown.join(", "),
-                more,
-                if existing.len() == 1 { "s" } else { "" },
-                if existing.len() == 1 { "it" } else { "them" }
-            )));
-        }
-        if !dry_run {
-            self.store.apply(batch)?;
-        }
-        Ok(report)
     }
 
     // ---- records ----------------------------------------------------------------------
