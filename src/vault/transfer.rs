@@ -16,7 +16,8 @@ pub struct ImportReport {
     pub unchanged: Vec<(Scope, SecretName)>,
 }
 
-/// A secret to import: as exported, possibly with times.
+/// A secret to import. Times in an export file are not carried over: an imported secret
+/// starts at version 1 with a fresh history.
 #[derive(Debug, Clone)]
 pub struct ImportItem {
     pub name: SecretName,
