@@ -87,6 +87,9 @@ impl Store {
             // Small cache: the working set of a developer vault is small, and a CLI process
             // should not reserve the 1 GiB sled defaults to.
             .cache_capacity(64 * 1024 * 1024)
+            // Every write is flushed before it is acknowledged (`apply`), so sled's periodic
+            // background flusher adds nothing but a thread to start and to stop.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| map_open_error(dir, e))?;
         let records = db.open_tree(RECORDS_TREE).map_err(|e| storage(dir, e))?;
