@@ -3,6 +3,8 @@
 //! acknowledgement only after sesame exits 0; we SIGKILL the whole loop at a random time,
 //! again and again, then check that every acknowledged secret reads back intact.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -31,18 +33,7 @@ fn next(state: &mut u64) -> u64 {
 fn sigkill_at_random_points_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault");
-    let out = sesame(&vault)
-        .args([
-            "init",
-            "--kdf-memory-mib",
-            "1",
-            "--kdf-iterations",
-            "1",
-            "--kdf-parallelism",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let out = sesame(&vault).args(common::INIT_FAST).output().unwrap();
     assert!(
         out.status.success(),
         "init: {}",
