@@ -96,7 +96,7 @@ pub enum Error {
 
 /// A rejected name as it may be shown: control characters escaped (an error stays one
 /// line) and cut at 40 characters (a long "name" is more likely a pasted value).
-fn shown(name: &str) -> String {
+pub(crate) fn shown(name: &str) -> String {
     let escaped: String = name.chars().flat_map(char::escape_debug).collect();
     if escaped.chars().count() > 40 {
         format!("{}…", escaped.chars().take(39).collect::<String>())

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
+use sesame::Scope;
 use sesame::secret::{Secret, SecretValue, Values, Version};
 use sesame::tui::event::Event;
-use sesame::{Scope, SecretName};
 use tui_support::*;
 
 #[test]
@@ -239,7 +239,6 @@ fn bigger_terminals_render() {
     a.update(Event::Resize(200, 60), now);
     let s = render(&a, 200, 60);
     assert!(s.contains("mlflow"));
-    let _ = SecretName::new("x");
 }
 
 #[test]
