@@ -104,9 +104,10 @@ impl Config {
     }
 }
 
-/// One line: "line L, column C: message".
+/// A TOML error of `text` (the config file, a schema file) as one line:
+/// "line L, column C: message".
 pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().replace('\n', " ");
+    let msg = e.message().trim_end().replace('\n', " ");
     match e.span() {
         Some(span) => {
             let (line, col) = line_col(text, span.start);
@@ -116,17 +117,17 @@ pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
-/// 1-based line and column of a byte offset.
+/// 1-based line and column (in characters) of a byte offset; an offset inside a character
+/// counts as that character.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]

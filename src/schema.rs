@@ -24,6 +24,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::config::{line_col, toml_error};
 use crate::error::{Error, Result};
 use crate::secret::{SecretValue, Values, check_key};
 
@@ -345,10 +346,7 @@ impl Schema {
             let (line, column) = line_col(text, offset);
             format!("line {line}, column {column}: {msg}")
         };
-        let raw: RawSchema = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
-            at(offset, &e.message().trim_end())
-        })?;
+        let raw: RawSchema = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         check_key(file_name)
             .map_err(|e| at(0, &format!("the file name is not a valid schema name: {e}")))?;
         if let Some(name) = &raw.name
@@ -452,18 +450,6 @@ impl Schema {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
 /// The schemas known to this process: the built-ins plus the user's own.
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -471,16 +457,23 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The built-in schemas. Their TOML is parsed once per process: the session and every
+    /// vault it opens start from here.
     pub fn builtin() -> Registry {
-        let schemas = BUILTIN
-            .iter()
-            .map(|(name, text)| {
-                let schema = Schema::parse(text, name, SchemaSource::Builtin)
-                    .unwrap_or_else(|e| panic!("built-in schema '{name}' is broken: {e}"));
-                (name.to_string(), schema)
+        static PARSED: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        PARSED
+            .get_or_init(|| {
+                let schemas = BUILTIN
+                    .iter()
+                    .map(|(name, text)| {
+                        let schema = Schema::parse(text, name, SchemaSource::Builtin)
+                            .unwrap_or_else(|e| panic!("built-in schema '{name}' is broken: {e}"));
+                        (name.to_string(), schema)
+                    })
+                    .collect();
+                Registry { schemas }
             })
-            .collect();
-        Registry { schemas }
+            .clone()
     }
 
     /// The built-ins plus every `*.toml` in `dir` (a missing dir is fine). Each file is one
