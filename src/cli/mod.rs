@@ -201,7 +201,7 @@ pub fn session(cli: &Cli) -> Result<Session> {
     Ok(session)
 }
 
-/// Runs one headless command.
+/// Runs one command; without one, `start` (the TUI on a terminal, else a short guide).
 pub fn run(mut cli: Cli) -> Result<()> {
     let Some(command) = cli.command.take() else {
         return start::run(session(&cli)?);
