@@ -180,6 +180,8 @@ fn first_frame(c: &mut Criterion) {
                     scope: m.scope,
                     schema: "arbitrary".into(),
                     values,
+                    created: None,
+                    updated: None,
                 }
             })
             .collect();

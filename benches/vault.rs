@@ -43,6 +43,8 @@ fn items(n: usize, tag: &str) -> Vec<ImportItem> {
                 },
                 schema: "arbitrary".into(),
                 values,
+                created: None,
+                updated: None,
             }
         })
         .collect()

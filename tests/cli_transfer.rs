@@ -79,13 +79,9 @@ fn export_import_round_trip_into_a_fresh_vault() {
             .success()
             .stderr(predicate::str::contains("3 created"));
         for (name, scope) in [("db", "user"), ("db", "workspace"), ("tls", "workspace")] {
+            // Everything, times included: an import keeps when a secret was made.
             let get = |v: &TestVault| {
-                let mut d =
-                    json(&v.ok(&["secret", "get", name, "--scope", scope, "--format", "json"]));
-                let o = d.as_object_mut().unwrap();
-                o.remove("created");
-                o.remove("updated");
-                d
+                json(&v.ok(&["secret", "get", name, "--scope", scope, "--format", "json"]))
             };
             assert_eq!(get(&a), get(&b), "{name} ({scope}) via {format}");
         }
@@ -213,4 +209,21 @@ fn malformed_or_duplicate_imports_change_nothing() {
         .map(|s| s["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(names, ["keep"]);
+}
+
+#[test]
+fn import_keeps_the_times_an_export_gave() {
+    let v = TestVault::new();
+    let doc = "sesame_export: 1\nsecrets:\n- name: old\n  scope: workspace\n  values:\n    k: v\n  \
+               created: 1000000000\n  updated: 1000000100\n";
+    let path = v.file("old.yaml", doc);
+    v.cmd()
+        .args(["secret", "import"])
+        .arg(&path)
+        .assert()
+        .success();
+    let got = json(&v.ok(&["secret", "get", "old", "--format", "json"]));
+    assert_eq!(got["created"], "2001-09-09T01:46:40Z");
+    assert_eq!(got["updated"], "2001-09-09T01:48:20Z");
+    assert_eq!(got["version"], 1);
 }

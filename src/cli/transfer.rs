@@ -96,6 +96,8 @@ pub fn import(ctx: &Context, a: ImportArgs) -> Result<()> {
             scope: s.scope,
             schema: s.schema,
             values: s.values,
+            created: s.created,
+            updated: s.updated,
         })
         .collect();
     let vault = ctx.open_vault()?;

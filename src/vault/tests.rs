@@ -421,6 +421,8 @@ fn import_is_all_or_nothing() {
         scope: Scope::Workspace,
         schema: "arbitrary".into(),
         values: values(&[("k", val)]),
+        created: None,
+        updated: None,
     };
     let err = v
         .import(vec![item("new", "1"), item("exists", "2")], false, false)

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::store::Batch;
 use super::{Body, KIND_META, Vault};
 use crate::error::{Error, Result};
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, now};
+use crate::secret::{Scope, Secret, SecretMeta, SecretName, Timestamp, Values, now};
 
 /// What `import` did (or would do, on a dry run).
 #[derive(Debug, Default)]
@@ -16,14 +16,17 @@ pub struct ImportReport {
     pub unchanged: Vec<(Scope, SecretName)>,
 }
 
-/// A secret to import. Times in an export file are not carried over: an imported secret
-/// starts at version 1 with a fresh history.
+/// A secret to import. A new secret keeps the times an export gave it (a migration should
+/// not make everything look created today) and starts at version 1; earlier versions are not
+/// exported, so its history starts here.
 #[derive(Debug, Clone)]
 pub struct ImportItem {
     pub name: SecretName,
     pub scope: Scope,
     pub schema: String,
     pub values: Values,
+    pub created: Option<Timestamp>,
+    pub updated: Option<Timestamp>,
 }
 
 impl Vault {
@@ -109,8 +112,9 @@ impl Vault {
                     name: item.name,
                     scope: item.scope,
                     schema: item.schema,
-                    created: t,
-                    updated: t,
+                    created: item.created.unwrap_or(t),
+                    // Never before its creation, whatever a hand-edited file says.
+                    updated: item.updated.unwrap_or(t).max(item.created.unwrap_or(0)),
                     version: 1,
                 };
                 self.stage(
