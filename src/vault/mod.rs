@@ -408,8 +408,8 @@ impl Vault {
     /// Deletes a secret and its history.
     pub fn delete(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
         let scope = self.resolve(name, scope)?;
-        // Read the meta first so a damaged record is reported rather than silently dropped
-        // by a name that only hashes to it.
+        // A damaged secret can still be deleted (that is how it is cleared away); its
+        // metadata is then unknown, so the caller gets the name and scope alone.
         let meta = self.read_meta(name, scope).unwrap_or_else(|_| SecretMeta {
             name: name.clone(),
             scope,
