@@ -367,6 +367,10 @@ fn a_flipped_byte_is_detected_named_and_contained() {
         v.get(&name("two"), None),
         Err(Error::CorruptRecord { .. })
     ));
+    // Deleting is how a damaged secret is cleared away.
+    v.delete(&name("two"), None).unwrap();
+    let listing = v.list().unwrap();
+    assert!(listing.damaged.is_empty() && listing.secrets.len() == 2);
 }
 
 #[test]
