@@ -74,8 +74,7 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<()> {
         }
         None => return Err(Error::NoPassphrase),
     };
-    let mut vault = Vault::init(&session.vault_dir, pass.as_bytes(), kdf)?;
-    session.configure(&mut vault);
+    Vault::init(&session.vault_dir, pass.as_bytes(), kdf)?;
     note(&format!(
         "Created a vault at {}. Add a secret: sesame secret create NAME --KEY=VALUE",
         session.vault_dir.display()
