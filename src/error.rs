@@ -38,12 +38,18 @@ pub enum Error {
         found: u32,
         supported: u32,
     },
-    #[error("the vault at {} is damaged: {what}", .path.display())]
+    #[error("the vault at {} is damaged: {what}. Nothing was changed: run 'sesame verify' for a report and 'sesame recover' to rebuild it", .path.display())]
     CorruptVault { path: PathBuf, what: String },
     #[error(
-        "the record of {what} is damaged and cannot be read (tampered with or corrupted); the rest of the vault is unaffected"
+        "the record of {what} is damaged and cannot be read (tampered with or corrupted); the rest of the vault is unaffected ('sesame recover' brings back its last good copy)"
     )]
     CorruptRecord { what: String },
+    #[error(
+        "{what} failed the vault's integrity check (a record was replaced by an older copy, removed or added behind sesame's back), so it was not used: run 'sesame verify', then 'sesame recover'"
+    )]
+    Tampered { what: String },
+    #[error("{0}")]
+    ReadOnly(String),
     #[error("unsafe key-derivation parameters ({0}): refusing to use them")]
     KdfParams(String),
     #[error("no secret named '{name}'{}", scope_hint(.scope))]
@@ -143,6 +149,25 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+thread_local! {
+    static EXPECTING_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into `None` without the panic hook printing anything. For
+/// code that may panic on damaged input it does not own (sled reading a damaged file): the
+/// caller reports the damage itself, in one line.
+pub fn catch_quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
+    let was = EXPECTING_PANIC.replace(true);
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+    EXPECTING_PANIC.set(was);
+    out
+}
+
+/// True inside [`catch_quietly`]: panic hooks stay silent there.
+pub fn panic_is_expected() -> bool {
+    EXPECTING_PANIC.get()
+}
 
 #[cfg(test)]
 mod tests {

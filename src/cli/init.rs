@@ -55,6 +55,11 @@ pub struct PasswdArgs {
     /// Read the new passphrase from the first line of FILE (or set SESAME_NEW_PASSPHRASE)
     #[arg(long, value_name = "FILE")]
     pub new_passphrase_file: Option<PathBuf>,
+    /// Also replace the vault key and re-seal every record under it, so an old copy of the
+    /// files with an old passphrase opens nothing written from now on (costs about one
+    /// import of the whole vault)
+    #[arg(long)]
+    pub rotate_key: bool,
     #[command(flatten)]
     pub kdf: KdfArgs,
 }
@@ -88,8 +93,17 @@ pub fn passwd(ctx: &Context, args: PasswdArgs) -> Result<()> {
     kdf.check()?;
     let new = new_passphrase(ctx, &args)?;
     let kdf = (!args.kdf.is_empty()).then_some(kdf);
-    vault.change_passphrase(new.as_bytes(), kdf)?;
-    note("Passphrase changed.");
+    if args.rotate_key {
+        vault.rotate_key(new.as_bytes(), kdf)?;
+        note(
+            "Passphrase changed and vault key replaced: every record was re-sealed under the new key.",
+        );
+    } else {
+        vault.change_passphrase(new.as_bytes(), kdf)?;
+        note(
+            "Passphrase changed (the old one no longer opens these files; add --rotate-key to also replace the vault key).",
+        );
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod init;
+pub mod maintain;
 pub mod misc;
 pub mod output;
 pub mod prompt;
@@ -65,6 +66,12 @@ pub enum Command {
     /// Show the schemas secrets can follow
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    /// Read and authenticate every record, snapshot and the header, and report
+    Verify,
+    /// Rebuild a damaged vault from its snapshots and every readable record
+    Recover(maintain::RecoverArgs),
+    /// Rewrite the vault without its dead records (deleted secrets leave the files)
+    Compact,
     /// Print a shell completion script
     Completions(misc::CompletionsArgs),
     /// Print the man page (roff)
@@ -123,28 +130,60 @@ impl Context {
     }
 
     /// Opens and unlocks the vault, asking for the passphrase only where that is allowed.
-    pub fn open_vault(&self) -> Result<Vault> {
+    /// What the vault has to tell (a migration, permissions tightened, a secret whose
+    /// freshness could not be confirmed) is printed when it is dropped.
+    pub fn open_vault(&self) -> Result<OpenVault> {
         self.session.require_vault()?;
+        let vault = self.with_passphrase(|pass| self.session.unlock(pass))?;
+        Ok(OpenVault(vault))
+    }
+
+    /// Runs `f` with the passphrase from the environment, a file, or (where allowed) a
+    /// prompt; on a terminal a typo gets two more tries, as with sudo or ssh.
+    pub fn with_passphrase<T>(&self, f: impl Fn(&[u8]) -> Result<T>) -> Result<T> {
         if let Some(pass) = self.session.passphrase_without_prompt()? {
-            return self.session.unlock(pass.as_bytes());
+            return f(pass.as_bytes());
         }
         if !prompt::can_prompt(self.headless()) {
             return Err(Error::NoPassphrase);
         }
-        // On a terminal a typo deserves another try, as with sudo or ssh.
         let mut attempts = 0;
         loop {
             let pass = prompt::hidden(&format!(
                 "Passphrase for {}: ",
                 self.session.vault_dir.display()
             ))?;
-            match self.session.unlock(pass.as_bytes()) {
+            match f(pass.as_bytes()) {
                 Err(Error::WrongPassphrase(_)) if attempts < 2 => {
                     attempts += 1;
                     eprintln!("sesame: wrong passphrase, try again");
                 }
                 other => return other,
             }
+        }
+    }
+}
+
+/// An unlocked vault for one command; prints the vault's notices when the command is done.
+pub struct OpenVault(Vault);
+
+impl std::ops::Deref for OpenVault {
+    type Target = Vault;
+    fn deref(&self) -> &Vault {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for OpenVault {
+    fn deref_mut(&mut self) -> &mut Vault {
+        &mut self.0
+    }
+}
+
+impl Drop for OpenVault {
+    fn drop(&mut self) {
+        for n in self.0.take_notices() {
+            eprintln!("sesame: {}", one_line(&n));
         }
     }
 }
@@ -221,6 +260,9 @@ pub fn run(mut cli: Cli) -> Result<()> {
         Command::Passwd(a) => init::passwd(&ctx, a),
         Command::Secret(c) => secret::run(&ctx, c),
         Command::Schema(c) => schema::run(&ctx, c),
+        Command::Verify => maintain::verify(&ctx),
+        Command::Recover(a) => maintain::recover(&ctx, a),
+        Command::Compact => maintain::compact(&ctx),
         Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
 }
@@ -251,6 +293,9 @@ fn one_line(s: &str) -> String {
 /// A panic hook that prints one line and no payload: a panic message could quote a value.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        if crate::error::panic_is_expected() {
+            return;
+        }
         let place = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))

@@ -305,10 +305,13 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
     let listing = vault.list()?;
     if !listing.damaged.is_empty() {
         warn(&format!(
-            "{} damaged record(s) could not be read and are not listed (ids: {}); the rest of the vault is fine",
+            "{} damaged record(s) could not be read and are not listed (ids: {}); the rest of the vault is fine ('sesame recover' brings back their last good copies)",
             listing.damaged.len(),
             listing.damaged.join(", ")
         ));
+    }
+    for p in &listing.problems {
+        warn(p);
     }
     let scope = a.scope.get();
     let filter = a.filter.as_deref().map(str::to_lowercase);
@@ -433,7 +436,7 @@ fn rename(ctx: &Context, a: RenameArgs) -> Result<()> {
 
 fn delete(ctx: &Context, a: DeleteArgs) -> Result<()> {
     let name = SecretName::new(a.name)?;
-    let vault = ctx.open_vault()?;
+    let mut vault = ctx.open_vault()?;
     let scope = vault.resolve(&name, a.scope.get())?;
     if !a.yes {
         if !prompt::can_prompt(ctx.headless()) {
@@ -453,7 +456,12 @@ fn delete(ctx: &Context, a: DeleteArgs) -> Result<()> {
         }
     }
     vault.delete(&name, Some(scope))?;
-    note(&format!("Deleted secret '{name}' ({scope})."));
+    let gone = if vault.scrub()? {
+        "its encrypted bytes are gone from the vault's files"
+    } else {
+        "its encrypted bytes leave the vault's files within a day, or now with 'sesame compact'"
+    };
+    note(&format!("Deleted secret '{name}' ({scope}); {gone}."));
     Ok(())
 }
 

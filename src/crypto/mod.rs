@@ -47,6 +47,24 @@ impl Key {
     }
 }
 
+/// An incremental keyed BLAKE2b-256 (for MACs over data streamed to or from a file).
+pub struct Mac(blake2::Blake2bMac<blake2::digest::consts::U32>);
+
+impl Mac {
+    pub fn new(key: &Key) -> Mac {
+        use blake2::digest::KeyInit;
+        Mac(blake2::Blake2bMac::new_from_slice(&key.0).expect("32-byte key is valid for BLAKE2b"))
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        blake2::digest::Mac::update(&mut self.0, bytes);
+    }
+
+    pub fn finalize(self) -> [u8; 32] {
+        blake2::digest::Mac::finalize(self.0).into_bytes().into()
+    }
+}
+
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Key([redacted])")

@@ -1,100 +1,124 @@
 //! The vault API both faces use: unlock, list, get, create, update, rename, delete, history,
-//! import. Storage goes through `store`, encoding through `codec`, sealing through `crypto`.
+//! import, and the maintenance of the files (passphrase and key changes, compaction,
+//! snapshots, verification, recovery). Storage goes through `store`, encoding through
+//! `codec`, sealing through `record` and `crypto`.
 //!
-//! On disk (DESIGN §4): a format marker; a header holding the vault id, the KDF parameters
-//! and salt, and the vault key wrapped under the passphrase-derived key; and one records tree
-//! whose keys are `kind || BLAKE2b(index_key, scope, name)` and whose values are sealed with
-//! the record key, the associated data binding each blob to the vault id and its own key.
+//! On disk (format 2, DESIGN §4), in the vault directory:
+//! - `header` (+ `header.bak`): KDF parameters, salt, the wrapped vault key, the name of the
+//!   live store, and a sealed account (write generation, secret count, state digest);
+//!   replaced atomically, outside sled (`header.rs`).
+//! - `store-<id>/`: the sled database; keys are `kind || H(index key, scope, name)`, values
+//!   are sealed records (`record.rs`) plus one state record carrying the commitment
+//!   (`state.rs`).
+//! - `snapshots/`: sealed copies of the store from the last few generations (`snapshot.rs`),
+//!   for `sesame recover`.
+//! - `lock`: held while a process has the vault open (`files.rs`).
+//!
 //! Each secret is two records: `meta` (name, scope, schema, key names, times: what lists
 //! need) and `body` (values and earlier versions), so listing never decrypts a value.
 
 mod codec;
+mod files;
+mod header;
+mod migrate;
+mod rebuild;
+mod record;
+mod repair;
+mod snapshot;
+mod state;
 pub mod store;
 mod transfer;
+mod write;
 
+pub use repair::{RecoverReport, VerifyReport};
 pub use transfer::{ImportItem, ImportReport};
+pub use write::Change;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-
-use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::crypto::{self, KdfParams, Key};
 use crate::error::{Error, Result};
 use crate::schema::Registry;
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version, now};
-use store::{Batch, Store};
+use crate::secret::{Scope, Secret, SecretMeta, SecretName, Version, now};
+use header::{Account, Header};
+use record::{BodyV2, KIND_BODY, KIND_META, Keys, MetaV2, OpenFailure};
+use state::{StateV2, Tally};
+use store::Store;
 
-/// The on-disk format this build reads and writes. Any other version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this build reads and writes. Older formats are migrated on open;
+/// newer ones are refused.
+pub const FORMAT_VERSION: u32 = 2;
 /// Earlier versions kept per secret unless configured otherwise.
 pub const DEFAULT_HISTORY: usize = 10;
 
-const KIND_META: u8 = b'm';
-/// Bytes of the keyed hash of (scope, name) used in record keys.
-const KEY_HASH_LEN: usize = 16;
-const KIND_BODY: u8 = b'b';
-const WRAP_AD: &[u8] = b"sesame-vault-key-v1";
-const RECORD_AD: &[u8] = b"sesame-record-v1";
-
-#[derive(Serialize, Deserialize)]
-struct Header {
-    vault_id: [u8; 16],
-    kdf: KdfParams,
-    salt: [u8; 32],
-    wrapped_key: Vec<u8>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Body {
-    values: Values,
-    /// Newest first.
-    history: Vec<Version>,
-}
-
-/// The outcome of listing: every readable secret, and the ids of records that failed their
-/// authentication (named by id, since their names are sealed inside them).
+/// The outcome of listing: every readable secret, and what did not check out.
 #[derive(Debug, Default)]
 pub struct Listing {
     pub secrets: Vec<SecretMeta>,
+    /// Records that failed to open, by id (their names are sealed inside them).
     pub damaged: Vec<String>,
+    /// Other integrity findings, one line each (a record replayed, removed or added behind
+    /// the vault's back; a count that does not add up).
+    pub problems: Vec<String>,
 }
 
-/// A change to an existing secret.
-#[derive(Debug, Default, Clone)]
-pub struct Change {
-    /// Keys to add or overwrite.
-    pub set: Values,
-    /// Keys to remove; each must exist.
-    pub remove: Vec<String>,
-    /// A new schema, if the secret should follow another one.
-    pub schema: Option<String>,
-    /// Replace all values with `set` instead of merging.
-    pub replace: bool,
+/// What a writer holds: the committed state of the store and the header that accounts
+/// for it. Behind a mutex, so writes in one process are serialized.
+struct Committed {
+    state: StateV2,
+    header: Header,
+    /// This process wrote to the vault (a snapshot may be due when it closes).
+    wrote: bool,
 }
+
+/// Proof that the caller holds the vault's write lock (see [`Vault::writer`]).
+pub(crate) struct WriteToken<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
 
 pub struct Vault {
+    dir: PathBuf,
     store: Store,
+    keys: Keys,
     vault_id: [u8; 16],
-    kdf: KdfParams,
-    record_key: Key,
-    index_key: Key,
-    vault_key: Key,
+    /// Serializes writers in this process: held across every read-modify-write.
+    write_lock: Mutex<()>,
+    /// The committed state; locked only briefly (readers check buckets against it).
+    committed: Mutex<Committed>,
+    /// Buckets whose commitment was checked against the records since open.
+    verified: Mutex<Vec<bool>>,
+    /// Why writes are refused, if they are (a read-only directory).
+    read_only: Option<String>,
+    /// A private copy of a read-only vault's store, removed on drop.
+    scratch: Option<PathBuf>,
+    notices: Mutex<Vec<String>>,
     history_limit: usize,
     schemas: Registry,
+    // Last: released after the store is closed.
+    _lock: files::VaultLock,
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault")
-            .field("dir", &self.store.dir())
+            .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
 }
 
+/// The header of a vault directory as found on open.
+struct FoundHeader {
+    header: Header,
+    /// Read from `header.bak` because `header` was damaged or missing: its account is stale.
+    from_backup: Option<String>,
+}
+
 impl Vault {
+    /// True when `dir` holds a sesame vault (of any format; damaged or not).
     pub fn exists(dir: &Path) -> bool {
-        Store::exists(dir)
+        dir.join(header::HEADER_FILE).exists()
+            || dir.join(header::BACKUP_FILE).exists()
+            || migrate::is_v1(dir)
     }
 
     /// Creates a new vault in `dir` sealed under `passphrase`.
@@ -103,52 +127,157 @@ impl Vault {
         if passphrase.is_empty() {
             return Err(Error::Passphrase("the passphrase must not be empty".into()));
         }
-        let store = Store::create(dir)?;
-        let vault_key = Key::random();
+        if Vault::exists(dir) {
+            return Err(Error::VaultExists(dir.to_path_buf()));
+        }
+        files::create_vault_dir(dir)?;
+        let lock = files::VaultLock::acquire(dir, true)?;
+        let keys = Keys::new(Key::random());
         let vault_id: [u8; 16] = crypto::random_array();
-        let header = wrap(&vault_key, vault_id, passphrase, kdf)?;
-        store.put_header(FORMAT_VERSION, &codec::encode(&header))?;
-        Ok(Vault::with_key(store, vault_id, kdf, vault_key))
-    }
-
-    /// Opens the vault in `dir` and unlocks it with `passphrase`.
-    pub fn unlock(dir: &Path, passphrase: &[u8]) -> Result<Vault> {
-        let store = Store::open(dir)?;
-        let header = read_header(&store)?;
-        let kek = header.kdf.derive(passphrase, &header.salt)?;
-        let key = crypto::open(&kek, &wrap_ad(&header.vault_id), &header.wrapped_key)
-            .map_err(|_| Error::WrongPassphrase(dir.to_path_buf()))?;
-        let key: [u8; 32] = key.as_slice().try_into().map_err(|_| Error::CorruptVault {
-            path: dir.to_path_buf(),
-            what: "the wrapped key has the wrong size".into(),
-        })?;
-        Ok(Vault::with_key(
-            store,
-            header.vault_id,
-            header.kdf,
-            Key::from_bytes(key),
-        ))
-    }
-
-    fn with_key(store: Store, vault_id: [u8; 16], kdf: KdfParams, vault_key: Key) -> Vault {
-        Vault {
-            record_key: vault_key.derive("records"),
-            index_key: vault_key.derive("name-index"),
-            vault_key,
-            store,
+        let mut header = Header::wrap(
+            &keys.vault,
             vault_id,
+            passphrase,
             kdf,
+            header::new_store_name(),
+        )?;
+        let store = Store::create(&header.store_dir(dir))?;
+        let vault = Vault::assemble(
+            dir,
+            lock,
+            store,
+            keys,
+            Committed {
+                state: StateV2::empty(now()),
+                header: header.clone(),
+                wrote: true,
+            },
+            None,
+        );
+        // The first commit writes the state record and then the header; the backup copy of
+        // the key block follows. Until the header exists, the directory is not a vault.
+        let w = vault.writer()?;
+        vault.commit(&w, Vec::new())?;
+        header = vault.committed().header.clone();
+        header.write(dir, true)?;
+        drop(w);
+        // An empty vault needs no snapshot: the first real change writes one.
+        vault.committed().wrote = false;
+        Ok(vault)
+    }
+
+    /// Opens the vault in `dir` and unlocks it with `passphrase`. A format-1 vault is
+    /// migrated first. A store that does not match its header (lost writes, an older copy,
+    /// damage sled cannot open) is refused with an error that names `sesame recover`.
+    pub fn unlock(dir: &Path, passphrase: &[u8]) -> Result<Vault> {
+        let (lock, writable, mut notices) = Vault::prepare(dir)?;
+        if migrate::is_v1(dir) && !dir.join(header::HEADER_FILE).exists() {
+            if !writable {
+                return Err(Error::ReadOnly(format!(
+                    "the vault at {} is in format 1 and its directory is read-only, so it cannot be upgraded: copy it somewhere writable and open it there",
+                    dir.display()
+                )));
+            }
+            notices.push(migrate::migrate(dir, passphrase)?);
+        }
+        let found = read_header(dir)?;
+        let keys = Keys::new(
+            found
+                .header
+                .unwrap_key(passphrase)?
+                .ok_or_else(|| Error::WrongPassphrase(dir.to_path_buf()))?,
+        );
+        if writable {
+            rebuild::remove_leftovers(dir, &found.header.store);
+        }
+        let (store, scratch) = open_store(dir, &found.header, writable)?;
+        let state = read_state(&store, &keys, &found.header.vault_id, dir)?;
+        let mut header = found.header;
+        if let Some(why) = &found.from_backup {
+            notices.push(format!(
+                "the vault header was damaged ({why}); it was rebuilt from header.bak"
+            ));
+        } else {
+            check_account(dir, &header, &keys, &state)?;
+        }
+        let stale = header.account(&keys.header) != Some(account_of(&keys, &header, &state));
+        let vault = Vault::assemble(
+            dir,
+            lock,
+            store,
+            keys,
+            Committed {
+                state,
+                header: header.clone(),
+                wrote: false,
+            },
+            scratch,
+        );
+        {
+            let mut n = vault.notices.lock().unwrap_or_else(|p| p.into_inner());
+            n.extend(notices);
+        }
+        // A write that reached the store but not the header (a crash between the two), or
+        // a header rebuilt from its backup: bring the header up to date.
+        if stale && vault.read_only.is_none() {
+            let account = account_of(&vault.keys, &header, &vault.committed_state());
+            header.set_account(&vault.keys.header, &account);
+            header.write(dir, false)?;
+            vault.committed().header = header;
+        }
+        Ok(vault)
+    }
+
+    /// The checks every open makes before reading anything: ownership and permissions of
+    /// the files, and the vault lock (shared for a read-only directory).
+    fn prepare(dir: &Path) -> Result<(files::VaultLock, bool, Vec<String>)> {
+        if !Vault::exists(dir) {
+            return Err(Error::VaultMissing(dir.to_path_buf()));
+        }
+        files::restrict_umask();
+        let writable = files::writable(dir);
+        let notices = files::check_permissions(dir, writable)?;
+        let lock = files::VaultLock::acquire(dir, writable)?;
+        Ok((lock, writable, notices))
+    }
+
+    fn assemble(
+        dir: &Path,
+        lock: files::VaultLock,
+        store: Store,
+        keys: Keys,
+        committed: Committed,
+        scratch: Option<PathBuf>,
+    ) -> Vault {
+        let read_only = scratch.as_ref().map(|_| {
+            format!(
+                "the vault at {} is read-only (its directory is not writable): reading works, writing does not",
+                dir.display()
+            )
+        });
+        Vault {
+            dir: dir.to_path_buf(),
+            store,
+            vault_id: committed.header.vault_id,
+            keys,
+            write_lock: Mutex::new(()),
+            committed: Mutex::new(committed),
+            verified: Mutex::new(vec![false; state::BUCKETS]),
+            read_only,
+            scratch,
+            notices: Mutex::new(Vec::new()),
             history_limit: DEFAULT_HISTORY,
             schemas: Registry::builtin(),
+            _lock: lock,
         }
     }
 
     pub fn dir(&self) -> &Path {
-        self.store.dir()
+        &self.dir
     }
 
     pub fn kdf_params(&self) -> KdfParams {
-        self.kdf
+        self.committed().header.kdf
     }
 
     /// How many earlier versions to keep per secret (from the config).
@@ -165,74 +294,151 @@ impl Vault {
         &self.schemas
     }
 
-    /// Re-wraps the vault key under a new passphrase (and optionally new KDF parameters).
-    /// No record is touched, so this costs one key derivation whatever the vault's size.
-    pub fn change_passphrase(
-        &mut self,
-        new_passphrase: &[u8],
-        kdf: Option<KdfParams>,
-    ) -> Result<()> {
-        if new_passphrase.is_empty() {
-            return Err(Error::Passphrase(
-                "the new passphrase must not be empty".into(),
-            ));
-        }
-        let kdf = kdf.unwrap_or(self.kdf);
-        kdf.check()?;
-        let header = wrap(&self.vault_key, self.vault_id, new_passphrase, kdf)?;
-        self.store
-            .put_header(FORMAT_VERSION, &codec::encode(&header))?;
-        self.kdf = kdf;
-        Ok(())
+    /// True when writes are refused because the vault's directory is read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.is_some()
+    }
+
+    /// Things worth telling the user that did not stop anything (permissions tightened, a
+    /// vault migrated, a header rebuilt, a secret served whose freshness could not be
+    /// confirmed). Drained: each is returned once.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn notice(&self, msg: String) {
+        self.notices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(msg);
+    }
+
+    fn committed(&self) -> MutexGuard<'_, Committed> {
+        self.committed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn committed_state(&self) -> StateV2 {
+        self.committed().state.clone()
+    }
+
+    /// The write generation the vault is at (it grows by one with every write).
+    pub fn generation(&self) -> u64 {
+        self.committed().state.generation
     }
 
     // ---- reading ----------------------------------------------------------------------
 
-    /// Every secret's metadata, sorted by scope then name. Values are not decrypted.
+    /// Every secret's metadata, sorted by scope then name, with every record's integrity
+    /// checked. Values are not decrypted.
     pub fn list(&self) -> Result<Listing> {
-        let raw: Vec<(Vec<u8>, Vec<u8>)> = self.store.scan(&[KIND_META]).collect::<Result<_>>()?;
-        // Opening records is independent per record: spread it over the cores (a 100k-secret
-        // vault lists in well under the 0.5 s bar this way).
+        let mut raw = Vec::new();
+        let mut scan_error = None;
+        for r in self.store.scan(&[KIND_META]) {
+            match r {
+                Ok(pair) => raw.push(pair),
+                Err(e) => scan_error = Some(e),
+            }
+        }
+        // Opening records is independent per record: spread it over the cores (a
+        // 100k-secret vault lists in well under the 0.5 s bar this way).
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
         let chunk = raw.len().div_ceil(threads).max(2048);
-        let opened: Vec<Vec<std::result::Result<SecretMeta, String>>> = std::thread::scope(|s| {
+        type Opened = (Vec<std::result::Result<MetaV2, (String, usize)>>, Tally);
+        let parts: Vec<Opened> = std::thread::scope(|s| {
             let workers: Vec<_> = raw
                 .chunks(chunk)
                 .map(|part| {
                     s.spawn(move || {
-                        part.iter()
+                        let mut tally = Tally::default();
+                        let opened = part
+                            .iter()
                             .map(|(key, blob)| {
-                                self.open_record(key, blob).ok_or_else(|| record_id(key))
+                                tally.add(&self.keys, key, blob);
+                                self.open_meta(key, blob)
+                                    .map_err(|f| (describe_failure(key, f), usize::from(key[1])))
                             })
-                            .collect()
+                            .collect();
+                        (opened, tally)
                     })
                 })
                 .collect();
             workers
                 .into_iter()
-                .map(|w| w.join().expect("record decryption does not panic"))
+                .map(|w| w.join().unwrap_or_else(|_| (Vec::new(), Tally::default())))
                 .collect()
         });
-        let mut out = Listing {
-            secrets: Vec::with_capacity(raw.len()),
-            damaged: Vec::new(),
-        };
-        for r in opened.into_iter().flatten() {
-            match r {
-                Ok(meta) => out.secrets.push(meta),
-                Err(id) => out.damaged.push(id),
+        drop(raw);
+        let state = self.committed_state();
+        let mut tally = Tally::default();
+        let mut out = Listing::default();
+        let mut metas = Vec::new();
+        let mut damaged_buckets = std::collections::BTreeSet::new();
+        for (opened, t) in parts {
+            tally.merge(t);
+            for r in opened {
+                match r {
+                    Ok(m) => metas.push(m),
+                    Err((id, bucket)) => {
+                        out.damaged.push(id);
+                        damaged_buckets.insert(bucket);
+                    }
+                }
             }
         }
+        // A bucket that does not add up because one of its records is damaged is explained
+        // by that damage (reported above); one that does not add up with every record
+        // intact means records were replayed, removed or added.
+        let bad = tally.mismatches(&state);
+        let unexplained: Vec<usize> = bad
+            .iter()
+            .copied()
+            .filter(|b| !damaged_buckets.contains(b))
+            .collect();
+        if !unexplained.is_empty() {
+            let names: Vec<String> = metas
+                .iter()
+                .filter(|m| {
+                    let k = self.keys.secret_key(KIND_META, m.scope, &m.name);
+                    unexplained.contains(&usize::from(k[1]))
+                })
+                .map(|m| format!("{} ({})", m.name, m.scope))
+                .collect();
+            out.problems.push(format!(
+                "the vault's integrity check failed for {} group(s) of records: a record was replaced by an older copy, removed or added behind sesame's back (affected: {}); run 'sesame verify'",
+                unexplained.len(),
+                if names.is_empty() {
+                    "no readable secret".to_string()
+                } else {
+                    list_some(&names)
+                }
+            ));
+        }
+        {
+            let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            for (b, ok) in v.iter_mut().enumerate() {
+                *ok = !bad.contains(&b);
+            }
+        }
+        if tally.count != state.count {
+            out.problems.push(format!(
+                "the store holds {} secret record(s) but its state records {}: records were lost or added",
+                tally.count, state.count
+            ));
+        }
+        if let Some(e) = scan_error {
+            out.problems.push(format!("the listing stopped early: {e}"));
+        }
+        out.secrets = metas.iter().map(MetaV2::public).collect();
         out.secrets
             .sort_unstable_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
         Ok(out)
     }
 
-    /// Number of secrets, without decrypting anything.
+    /// Number of secrets, as the state record counts them (nothing is decrypted).
     pub fn count(&self) -> usize {
-        self.store.count(&[KIND_META])
+        self.committed().state.count as usize
     }
 
     /// Which scope `name` resolves to: the given one, else user first, then workspace.
@@ -242,7 +448,10 @@ impl Vault {
             None => &Scope::LOOKUP_ORDER,
         };
         for &s in order {
-            if self.store.contains(&self.key(KIND_META, s, name))? {
+            if self
+                .store
+                .contains(&self.keys.secret_key(KIND_META, s, name))?
+            {
                 return Ok(s);
             }
         }
@@ -254,13 +463,13 @@ impl Vault {
 
     pub fn meta(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
         let scope = self.resolve(name, scope)?;
-        self.read_meta(name, scope)
+        Ok(self.read_meta(name, scope)?.public())
     }
 
     pub fn get(&self, name: &SecretName, scope: Option<Scope>) -> Result<Secret> {
         let (meta, body) = self.load(name, scope)?;
         Ok(Secret {
-            meta,
+            meta: meta.public(),
             values: body.values,
         })
     }
@@ -274,337 +483,267 @@ impl Vault {
         let (meta, body) = self.load(name, scope)?;
         Ok((
             Secret {
-                meta,
+                meta: meta.public(),
                 values: body.values,
             },
-            body.history,
+            body.history.into_iter().map(Version::from).collect(),
         ))
-    }
-
-    // ---- writing ----------------------------------------------------------------------
-
-    /// Creates a secret. The values are validated against `schema` (defaults filled in).
-    pub fn create(
-        &self,
-        name: SecretName,
-        scope: Scope,
-        schema: &str,
-        mut values: Values,
-    ) -> Result<SecretMeta> {
-        self.schemas.get(schema)?.validate(&mut values)?;
-        if self.store.contains(&self.key(KIND_META, scope, &name))? {
-            return Err(Error::SecretExists {
-                name: name.to_string(),
-                scope,
-            });
-        }
-        let t = now();
-        let meta = SecretMeta {
-            keys: values.keys().cloned().collect(),
-            name,
-            scope,
-            schema: schema.to_string(),
-            created: t,
-            updated: t,
-            version: 1,
-        };
-        let mut batch = Batch::default();
-        self.stage(
-            &mut batch,
-            &meta,
-            &Body {
-                values,
-                history: Vec::new(),
-            },
-        );
-        self.store.apply(batch)?;
-        Ok(meta)
-    }
-
-    /// Applies `change` to a secret, keeping the previous version in its history. A change
-    /// that leaves values and schema as they were writes nothing.
-    pub fn update(
-        &self,
-        name: &SecretName,
-        scope: Option<Scope>,
-        change: Change,
-    ) -> Result<SecretMeta> {
-        let (meta, body) = self.load(name, scope)?;
-        let mut values = if change.replace {
-            Values::new()
-        } else {
-            body.values.clone()
-        };
-        for key in &change.remove {
-            if values.remove(key).is_none() {
-                return Err(Error::KeyNotFound {
-                    name: name.to_string(),
-                    key: key.clone(),
-                    available: meta.keys.join(", "),
-                });
-            }
-        }
-        values.extend(change.set);
-        let schema = change.schema.unwrap_or_else(|| meta.schema.clone());
-        self.schemas.get(&schema)?.validate(&mut values)?;
-        if values == body.values && schema == meta.schema {
-            return Ok(meta);
-        }
-        self.write_version(meta, body, schema, values)
-    }
-
-    /// Makes an earlier version current again (as a new version, so it can be undone too).
-    pub fn restore(
-        &self,
-        name: &SecretName,
-        scope: Option<Scope>,
-        version: u64,
-    ) -> Result<SecretMeta> {
-        let (meta, body) = self.load(name, scope)?;
-        let old = body
-            .history
-            .iter()
-            .find(|v| v.version == version)
-            .ok_or_else(|| Error::VersionNotFound {
-                name: name.to_string(),
-                version,
-            })?;
-        let (schema, values) = (old.schema.clone(), old.values.clone());
-        self.write_version(meta, body, schema, values)
-    }
-
-    /// Renames a secret within its scope, history included.
-    pub fn rename(
-        &self,
-        name: &SecretName,
-        scope: Option<Scope>,
-        new_name: SecretName,
-    ) -> Result<SecretMeta> {
-        let scope = self.resolve(name, scope)?;
-        if &new_name == name {
-            return self.read_meta(name, scope);
-        }
-        if self
-            .store
-            .contains(&self.key(KIND_META, scope, &new_name))?
-        {
-            return Err(Error::SecretExists {
-                name: new_name.to_string(),
-                scope,
-            });
-        }
-        let mut meta = self.read_meta(name, scope)?;
-        let body = self.read_body(name, scope)?;
-        let mut batch = Batch::default();
-        batch.remove(&self.key(KIND_META, scope, name));
-        batch.remove(&self.key(KIND_BODY, scope, name));
-        meta.name = new_name;
-        meta.updated = now();
-        self.stage(&mut batch, &meta, &body);
-        self.store.apply(batch)?;
-        Ok(meta)
-    }
-
-    /// Deletes a secret and its history.
-    pub fn delete(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
-        let scope = self.resolve(name, scope)?;
-        // A damaged secret can still be deleted (that is how it is cleared away); its
-        // metadata is then unknown, so the caller gets the name and scope alone.
-        let meta = self.read_meta(name, scope).unwrap_or_else(|_| SecretMeta {
-            name: name.clone(),
-            scope,
-            schema: String::new(),
-            keys: Vec::new(),
-            created: 0,
-            updated: 0,
-            version: 0,
-        });
-        let mut batch = Batch::default();
-        batch.remove(&self.key(KIND_META, scope, name));
-        batch.remove(&self.key(KIND_BODY, scope, name));
-        self.store.apply(batch)?;
-        Ok(meta)
     }
 
     // ---- records ----------------------------------------------------------------------
 
     /// Resolves the scope and reads both records of a secret.
-    fn load(&self, name: &SecretName, scope: Option<Scope>) -> Result<(SecretMeta, Body)> {
+    fn load(&self, name: &SecretName, scope: Option<Scope>) -> Result<(MetaV2, BodyV2)> {
         let scope = self.resolve(name, scope)?;
-        Ok((self.read_meta(name, scope)?, self.read_body(name, scope)?))
+        let meta = self.read_meta(name, scope)?;
+        let body = self.read_body(&meta)?;
+        Ok((meta, body))
     }
 
-    /// Makes `values` the next version of a secret and writes it durably.
-    fn write_version(
-        &self,
-        meta: SecretMeta,
-        body: Body,
-        schema: String,
-        values: Values,
-    ) -> Result<SecretMeta> {
-        let (meta, body) = self.next_version(meta, body, schema, values);
-        let mut batch = Batch::default();
-        self.stage(&mut batch, &meta, &body);
-        self.store.apply(batch)?;
+    fn open_meta(&self, key: &[u8], blob: &[u8]) -> std::result::Result<MetaV2, OpenFailure> {
+        let meta: MetaV2 = self.keys.open(&self.vault_id, key, None, blob)?;
+        // The associated data binds the blob to this key; this guards the encoder.
+        if self.keys.secret_key(KIND_META, meta.scope, &meta.name) != key {
+            return Err(OpenFailure::Damaged);
+        }
         Ok(meta)
     }
 
-    fn next_version(
-        &self,
-        mut meta: SecretMeta,
-        mut body: Body,
-        schema: String,
-        values: Values,
-    ) -> (SecretMeta, Body) {
-        let previous = Version {
-            version: meta.version,
-            schema: std::mem::replace(&mut meta.schema, schema),
-            updated: meta.updated,
-            values: std::mem::replace(&mut body.values, values),
-        };
-        body.history.insert(0, previous);
-        body.history.truncate(self.history_limit);
-        meta.version += 1;
-        meta.updated = now().max(meta.updated);
-        meta.keys = body.values.keys().cloned().collect();
-        (meta, body)
-    }
-
-    /// Opaque sled key of one record of a secret.
-    fn key(&self, kind: u8, scope: Scope, name: &SecretName) -> Vec<u8> {
-        let n = name.as_str().as_bytes();
-        let h = self
-            .index_key
-            .keyed_hash(&[&[scope.tag()], &(n.len() as u32).to_le_bytes(), n]);
-        // 128 bits of a keyed hash: names are not chosen by someone who knows the index key,
-        // so a collision needs ~2^64 secrets; the shorter key saves space in every record.
-        let mut k = Vec::with_capacity(1 + KEY_HASH_LEN);
-        k.push(kind);
-        k.extend_from_slice(&h[..KEY_HASH_LEN]);
-        k
-    }
-
-    fn record_ad(&self, key: &[u8]) -> Vec<u8> {
-        let mut ad = Vec::with_capacity(RECORD_AD.len() + 16 + key.len());
-        ad.extend_from_slice(RECORD_AD);
-        ad.extend_from_slice(&self.vault_id);
-        ad.extend_from_slice(key);
-        ad
-    }
-
-    fn stage<T: Serialize>(&self, batch: &mut Batch, meta: &SecretMeta, body: &T) {
-        for (kind, plain) in [
-            (KIND_META, codec::encode(meta)),
-            (KIND_BODY, codec::encode(body)),
-        ] {
-            let key = self.key(kind, meta.scope, &meta.name);
-            let sealed = crypto::seal(&self.record_key, &self.record_ad(&key), &plain);
-            batch.insert(&key, sealed);
-        }
-    }
-
-    fn open_record<T: serde::de::DeserializeOwned>(&self, key: &[u8], blob: &[u8]) -> Option<T> {
-        let plain = crypto::open(&self.record_key, &self.record_ad(key), blob).ok()?;
-        codec::decode(&plain)
-    }
-
-    fn read<T: serde::de::DeserializeOwned>(
-        &self,
-        kind: u8,
-        name: &SecretName,
-        scope: Scope,
-    ) -> Result<T> {
-        let key = self.key(kind, scope, name);
-        let blob = self.store.get(&key)?.ok_or_else(|| Error::CorruptRecord {
-            what: format!(
-                "secret '{name}' ({scope}): its {} record is missing",
-                kind_name(kind)
-            ),
+    /// Reads and checks a meta: it must open, and its bucket of the commitment must add up.
+    fn read_meta(&self, name: &SecretName, scope: Scope) -> Result<MetaV2> {
+        let key = self.keys.secret_key(KIND_META, scope, name);
+        let what = || format!("secret '{name}' ({scope})");
+        let blob = self.store.get(&key)?.ok_or_else(|| Error::SecretNotFound {
+            name: name.to_string(),
+            scope: Some(scope),
         })?;
-        self.open_record(&key, &blob)
-            .ok_or_else(|| Error::CorruptRecord {
-                what: format!("secret '{name}' ({scope}), {} record", kind_name(kind)),
-            })
-    }
-
-    fn read_meta(&self, name: &SecretName, scope: Scope) -> Result<SecretMeta> {
-        let meta: SecretMeta = self.read(KIND_META, name, scope)?;
-        // The associated data already binds the blob to this key; this guards the encoder.
-        if &meta.name != name || meta.scope != scope {
-            return Err(Error::CorruptRecord {
-                what: format!("secret '{name}' ({scope})"),
-            });
-        }
+        let meta = self
+            .open_meta(&key, &blob)
+            .map_err(|f| record_error(what(), "metadata", f))?;
+        self.check_bucket(&key, &what())?;
         Ok(meta)
     }
 
-    fn read_body(&self, name: &SecretName, scope: Scope) -> Result<Body> {
-        self.read(KIND_BODY, name, scope)
+    fn read_body(&self, meta: &MetaV2) -> Result<BodyV2> {
+        let key = self.keys.secret_key(KIND_BODY, meta.scope, &meta.name);
+        let what = format!("secret '{}' ({})", meta.name, meta.scope);
+        let blob = self.store.get(&key)?.ok_or_else(|| Error::CorruptRecord {
+            what: format!("{what}: its values record is missing"),
+        })?;
+        self.keys
+            .open(&self.vault_id, &key, Some(meta.binding()), &blob)
+            .map_err(|f| record_error(what, "values", f))
     }
-}
 
-fn kind_name(kind: u8) -> &'static str {
-    if kind == KIND_META {
-        "metadata"
-    } else {
-        "values"
-    }
-}
-
-/// A short printable id for a record whose name cannot be read.
-fn record_id(key: &[u8]) -> String {
-    key.iter()
-        .skip(1)
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn wrap_ad(vault_id: &[u8; 16]) -> Vec<u8> {
-    [WRAP_AD, vault_id.as_slice()].concat()
-}
-
-fn wrap(vault_key: &Key, vault_id: [u8; 16], passphrase: &[u8], kdf: KdfParams) -> Result<Header> {
-    let salt: [u8; 32] = crypto::random_array();
-    let kek = kdf.derive(passphrase, &salt)?;
-    let wrapped_key = crypto::seal(&kek, &wrap_ad(&vault_id), vault_key.as_bytes());
-    Ok(Header {
-        vault_id,
-        kdf,
-        salt,
-        wrapped_key,
-    })
-}
-
-fn read_header(store: &Store) -> Result<Header> {
-    let dir = store.dir().to_path_buf();
-    match store.format_version()? {
-        Some(FORMAT_VERSION) => {}
-        Some(found) => {
-            return Err(Error::UnsupportedVersion {
-                path: dir,
-                found,
-                supported: FORMAT_VERSION,
-            });
+    /// Checks the commitment of the bucket `key` falls in (once per open, then trusted,
+    /// since this process is the only writer). A mismatch explained by a damaged record in
+    /// the bucket lets the secret be served with a notice; an unexplained one (a record
+    /// replayed, removed or added) refuses it.
+    fn check_bucket(&self, key: &[u8], what: &str) -> Result<()> {
+        let Some(b) = state::bucket_of(key) else {
+            return Ok(());
+        };
+        if self.verified.lock().unwrap_or_else(|p| p.into_inner())[b] {
+            return Ok(());
         }
-        None => {
-            return Err(Error::CorruptVault {
-                path: dir,
-                what: "the format marker is missing".into(),
-            });
+        let mut tally = Tally::default();
+        let mut damaged = Vec::new();
+        for r in self.store.scan(&[key[0], key[1]]) {
+            let (k, blob) = r?;
+            tally.add(&self.keys, &k, &blob);
+            if self.open_meta(&k, &blob).is_err() {
+                damaged.push(record::record_id(&k));
+            }
+        }
+        if tally.buckets[b] == self.committed().state.buckets[b] {
+            self.verified.lock().unwrap_or_else(|p| p.into_inner())[b] = true;
+            return Ok(());
+        }
+        if !damaged.is_empty() {
+            self.notice(format!(
+                "could not confirm that {what} is the newest version: record {} in the same integrity group is damaged; run 'sesame verify'",
+                damaged.join(", ")
+            ));
+            return Ok(());
+        }
+        Err(Error::Tampered {
+            what: what.to_string(),
+        })
+    }
+}
+
+impl Drop for Vault {
+    fn drop(&mut self) {
+        // A process that wrote tidies up: deleted secrets leave the live files when that is
+        // cheap or overdue, else a snapshot is written when one is due. Best effort: a
+        // failure here loses nothing, the store is intact.
+        if self.read_only.is_none() && self.committed().wrote {
+            let compacted = self.scrub().unwrap_or(false);
+            if !compacted {
+                let _ = self.snapshot_if_due(false);
+            }
+        }
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
-    let raw = store.header()?.ok_or_else(|| Error::CorruptVault {
-        path: dir.clone(),
-        what: "the header is missing".into(),
+}
+
+fn list_some(items: &[String]) -> String {
+    let mut s = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > 5 {
+        s.push_str(&format!(" and {} more", items.len() - 5));
+    }
+    s
+}
+
+fn describe_failure(key: &[u8], f: OpenFailure) -> String {
+    match f {
+        OpenFailure::Damaged => record::record_id(key),
+        OpenFailure::Newer(v) => format!(
+            "{} (written in record format {v} by a newer sesame)",
+            record::record_id(key)
+        ),
+    }
+}
+
+fn record_error(what: String, part: &str, f: OpenFailure) -> Error {
+    match f {
+        OpenFailure::Damaged => Error::CorruptRecord {
+            what: format!("{what}, {part} record"),
+        },
+        OpenFailure::Newer(v) => Error::Storage(format!(
+            "{what}: its {part} record is in record format {v}, newer than this sesame reads: upgrade sesame"
+        )),
+    }
+}
+
+/// Reads `header`, falling back to `header.bak` when it is damaged or missing.
+fn read_header(dir: &Path) -> Result<FoundHeader> {
+    match Header::read(dir, header::HEADER_FILE) {
+        Ok(header) => Ok(FoundHeader {
+            header,
+            from_backup: None,
+        }),
+        Err(header::ReadError::Newer(v)) => Err(header::ReadError::Newer(v).into_error(dir, "")),
+        Err(first) => {
+            let why = match &first {
+                header::ReadError::Missing => "it is missing".to_string(),
+                header::ReadError::Damaged(w) => w.clone(),
+                header::ReadError::Io(e) => e.to_string(),
+                header::ReadError::Newer(_) => unreachable!("handled above"),
+            };
+            match Header::read(dir, header::BACKUP_FILE) {
+                Ok(header) => Ok(FoundHeader {
+                    header,
+                    from_backup: Some(why),
+                }),
+                Err(_) => Err(first.into_error(dir, header::HEADER_FILE)),
+            }
+        }
+    }
+}
+
+/// Opens the header's store; a read-only vault's store is copied to a private scratch
+/// directory first, since sled cannot open files it may not write.
+fn open_store(dir: &Path, header: &Header, writable: bool) -> Result<(Store, Option<PathBuf>)> {
+    let store_dir = header.store_dir(dir);
+    if !store_dir.is_dir() {
+        return Err(Error::CorruptVault {
+            path: dir.to_path_buf(),
+            what: format!("its store {} is missing", store_dir.display()),
+        });
+    }
+    if writable {
+        return Ok((Store::open(&store_dir)?, None));
+    }
+    let scratch = rebuild::scratch_copy(&store_dir)?;
+    match Store::open(&scratch) {
+        Ok(store) => Ok((store, Some(scratch))),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&scratch);
+            Err(e)
+        }
+    }
+}
+
+/// Reads the store's state record.
+fn read_state(store: &Store, keys: &Keys, vault_id: &[u8; 16], dir: &Path) -> Result<StateV2> {
+    let damaged = |what: &str| Error::CorruptVault {
+        path: dir.to_path_buf(),
+        what: what.to_string(),
+    };
+    let blob = store.get(&Keys::state_key())?.ok_or_else(|| {
+        damaged("its store has lost its state record (the store file is damaged or was replaced)")
     })?;
-    let header: Header = codec::decode(&raw).ok_or_else(|| Error::CorruptVault {
-        path: dir.clone(),
-        what: "the header is unreadable".into(),
-    })?;
-    // Bound the parameters before deriving: the header is untrusted input.
-    header.kdf.check()?;
-    Ok(header)
+    let state: StateV2 = keys
+        .open(vault_id, &Keys::state_key(), None, &blob)
+        .map_err(|f| match f {
+            OpenFailure::Newer(v) => Error::Storage(format!(
+                "the vault's state record is in record format {v}, newer than this sesame reads: upgrade sesame"
+            )),
+            OpenFailure::Damaged => damaged("its state record is damaged"),
+        })?;
+    if !state.well_formed() {
+        return Err(damaged("its state record is malformed"));
+    }
+    Ok(state)
+}
+
+/// The header's account of a state.
+fn account_of(keys: &Keys, header: &Header, state: &StateV2) -> Account {
+    let blob_digest = keys.commit.keyed_hash(&[
+        b"state-digest",
+        &header.vault_id,
+        &state.generation.to_le_bytes(),
+        &codec::encode(state),
+    ]);
+    Account {
+        generation: state.generation,
+        count: state.count,
+        state_digest: blob_digest,
+    }
+}
+
+/// Compares the store's state with the header's account of it: equal, or one write ahead
+/// (a crash between the store's commit and the header's), or it is reported.
+fn check_account(dir: &Path, header: &Header, keys: &Keys, state: &StateV2) -> Result<()> {
+    let damaged = |what: String| Error::CorruptVault {
+        path: dir.to_path_buf(),
+        what,
+    };
+    let Some(account) = header.account(&keys.header) else {
+        return Err(damaged(
+            "its header's account of the store does not authenticate".into(),
+        ));
+    };
+    let expected = account_of(keys, header, state);
+    if account.generation == state.generation {
+        if account != expected {
+            return Err(damaged(format!(
+                "its store does not match the header at write generation {} (the state record was replaced)",
+                state.generation
+            )));
+        }
+        return Ok(());
+    }
+    if state.generation == account.generation + 1 {
+        return Ok(());
+    }
+    if state.generation < account.generation {
+        return Err(damaged(format!(
+            "its store holds {} secret(s) at write generation {}, but the header records {} secret(s) at generation {}: the last {} write(s) were lost (a damaged or replaced store file)",
+            state.count,
+            state.generation,
+            account.count,
+            account.generation,
+            account.generation - state.generation
+        )));
+    }
+    Err(damaged(format!(
+        "its header (write generation {}) is older than its store (generation {}): the header file was replaced by an older copy",
+        account.generation, state.generation
+    )))
 }
 
 /// Groups secrets by scope (for display).

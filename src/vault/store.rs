@@ -1,25 +1,33 @@
-//! The ONLY file that touches sled: opening with a clear answer when another process holds
-//! the lock, a header slot, a records tree of opaque keys to sealed blobs, atomic batches.
+//! The ONLY file that touches sled. A store is one sled database in its own directory
+//! (the header names the live one), holding one tree of opaque keys to sealed blobs.
+//!
+//! Durability: sled's `flush` ends in `sync_file_range`, which neither persists file
+//! metadata nor waits for the device cache, and sled never fsyncs the blob files it writes
+//! for large values. `apply` therefore follows every flush with `fsync` of the log file and
+//! of any new blob file, so a write is on stable storage before anyone is told it succeeded.
+//!
+//! Damage: sled can panic or fail on damaged files. Opening and scanning run under
+//! [`crate::error::catch_quietly`], so damage becomes an error that names `sesame recover`.
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::collections::HashSet;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, catch_quietly};
 
-/// Name of the sled directory inside the vault directory.
-const DATA_DIR: &str = "data";
-/// Who holds the vault open right now: written after the lock is taken, for the busy error.
-const HOLDER_FILE: &str = "holder";
-const HEADER_KEY: &[u8] = b"sesame.header";
-const FORMAT_KEY: &[u8] = b"sesame.format";
 const RECORDS_TREE: &[u8] = b"records";
+/// sled's log file inside a store directory.
+const LOG_FILE: &str = "db";
+const BLOB_DIR: &str = "blobs";
 
 pub struct Store {
     dir: PathBuf,
     db: sled::Db,
     records: sled::Tree,
+    log: Option<File>,
+    /// Blob files known to be on stable storage (they never change once written).
+    synced_blobs: Mutex<HashSet<std::ffi::OsString>>,
 }
 
 /// A set of writes applied atomically.
@@ -38,66 +46,66 @@ impl Batch {
         self.inner.remove(key);
         self.len += 1;
     }
+    pub fn len(&self) -> usize {
+        self.len
+    }
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 }
 
 impl Store {
-    /// True when `dir` holds a sesame vault (opened or not).
-    pub fn exists(dir: &Path) -> bool {
-        dir.join(DATA_DIR).join("conf").exists()
-    }
-
-    /// Creates the vault directory (0700) and an empty database in it.
+    /// Creates an empty store in `dir`, which must not exist yet.
     pub fn create(dir: &Path) -> Result<Store> {
-        if Store::exists(dir) {
-            return Err(Error::VaultExists(dir.to_path_buf()));
+        if dir.exists() {
+            return Err(Error::Storage(format!(
+                "{} exists already: refusing to build a store over it",
+                dir.display()
+            )));
         }
-        restrict_umask();
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| {
-                Error::io(
-                    format!("cannot create the vault directory {}", dir.display()),
-                    e,
-                )
-            })?;
-        // An existing empty directory may have looser permissions: tighten it.
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(format!("cannot set permissions on {}", dir.display()), e))?;
-        Store::open_db(dir)
+        let store = Store::open(dir)?;
+        // The new directory and sled's first files must survive a crash as well.
+        store.sync_files(true)?;
+        if let Some(parent) = dir.parent() {
+            super::files::sync_dir(parent)?;
+        }
+        Ok(store)
     }
 
-    /// Opens an existing vault. Fails with `VaultMissing` when there is none.
+    /// Opens the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
-        if !Store::exists(dir) {
-            return Err(Error::VaultMissing(dir.to_path_buf()));
-        }
-        restrict_umask();
-        Store::open_db(dir)
-    }
-
-    fn open_db(dir: &Path) -> Result<Store> {
-        let data = dir.join(DATA_DIR);
-        let db = sled::Config::new()
-            .path(&data)
-            // Small cache: the working set of a developer vault is small, and a CLI process
-            // should not reserve the 1 GiB sled defaults to.
-            .cache_capacity(64 * 1024 * 1024)
-            // Every write is flushed before it is acknowledged (`apply`), so sled's periodic
-            // background flusher adds nothing but a thread to start and to stop.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| map_open_error(dir, e))?;
-        let records = db.open_tree(RECORDS_TREE).map_err(|e| storage(dir, e))?;
-        write_holder(dir);
+        // sled creates its files with the process umask: make them private whoever calls.
+        super::files::restrict_umask();
+        let opened = catch_quietly(|| {
+            sled::Config::new()
+                .path(dir)
+                // The working set of a developer vault is small, and a CLI process should
+                // not reserve the 1 GiB sled defaults to.
+                .cache_capacity(64 * 1024 * 1024)
+                // Every write is flushed and fsynced before it is acknowledged (`apply`),
+                // so sled's periodic background flusher adds nothing but a thread.
+                .flush_every_ms(None)
+                .open()
+                .and_then(|db| {
+                    let records = db.open_tree(RECORDS_TREE)?;
+                    Ok((db, records))
+                })
+        });
+        let (db, records) = match opened {
+            Some(Ok(pair)) => pair,
+            Some(Err(e)) => return Err(open_error(dir, e)),
+            None => return Err(damaged(dir, "the database files cannot be opened")),
+        };
+        let log = File::open(dir.join(LOG_FILE)).ok();
+        let known = fs::read_dir(dir.join(BLOB_DIR))
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
+            .unwrap_or_default();
         Ok(Store {
             dir: dir.to_path_buf(),
             db,
             records,
+            log,
+            synced_blobs: Mutex::new(known),
         })
     }
 
@@ -105,59 +113,66 @@ impl Store {
         &self.dir
     }
 
-    pub fn format_version(&self) -> Result<Option<u32>> {
-        let raw = self.db.get(FORMAT_KEY).map_err(|e| storage(&self.dir, e))?;
-        match raw {
-            None => Ok(None),
-            Some(v) if v.len() == 4 => Ok(Some(u32::from_le_bytes([v[0], v[1], v[2], v[3]]))),
-            Some(_) => Err(Error::CorruptVault {
-                path: self.dir.clone(),
-                what: "the format marker is malformed".into(),
-            }),
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match catch_quietly(|| self.records.get(key)) {
+            Some(r) => r.map(|v| v.map(|v| v.to_vec())).map_err(|e| self.error(e)),
+            None => Err(damaged(&self.dir, "reading a record failed")),
         }
     }
 
-    pub fn header(&self) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .db
-            .get(HEADER_KEY)
-            .map_err(|e| storage(&self.dir, e))?
-            .map(|v| v.to_vec()))
-    }
-
-    /// Writes format version and header together, durably.
-    pub fn put_header(&self, version: u32, header: &[u8]) -> Result<()> {
-        let mut b = sled::Batch::default();
-        b.insert(FORMAT_KEY, &version.to_le_bytes());
-        b.insert(HEADER_KEY, header);
-        self.db.apply_batch(b).map_err(|e| storage(&self.dir, e))?;
-        self.flush()
-    }
-
-    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .records
-            .get(key)
-            .map_err(|e| storage(&self.dir, e))?
-            .map(|v| v.to_vec()))
+    /// A value of sled's root tree (where format 1 kept its header and format marker).
+    pub fn root_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match catch_quietly(|| self.db.get(key)) {
+            Some(r) => r.map(|v| v.map(|v| v.to_vec())).map_err(|e| self.error(e)),
+            None => Err(damaged(&self.dir, "reading the root tree failed")),
+        }
     }
 
     pub fn contains(&self, key: &[u8]) -> Result<bool> {
-        self.records
-            .contains_key(key)
-            .map_err(|e| storage(&self.dir, e))
+        match catch_quietly(|| self.records.contains_key(key)) {
+            Some(r) => r.map_err(|e| self.error(e)),
+            None => Err(damaged(&self.dir, "reading a record failed")),
+        }
     }
 
-    /// Every record whose key starts with `prefix`, in key order.
-    pub fn scan(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + '_ {
-        self.records.scan_prefix(prefix).map(|r| {
-            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .map_err(|e| storage(&self.dir, e))
-        })
+    /// Every record whose key starts with `prefix`, in key order. Stops at the first error
+    /// (which is returned as the last item), so a damaged file never loops or panics.
+    pub fn scan(&self, prefix: &[u8]) -> Vec<Result<(Vec<u8>, Vec<u8>)>> {
+        let collected = catch_quietly(|| {
+            let mut out = Vec::new();
+            for r in self.records.scan_prefix(prefix) {
+                match r {
+                    Ok((k, v)) => out.push(Ok((k.to_vec(), v.to_vec()))),
+                    Err(e) => {
+                        out.push(Err(self.error(e)));
+                        break;
+                    }
+                }
+            }
+            out
+        });
+        collected.unwrap_or_else(|| vec![Err(damaged(&self.dir, "scanning the records failed"))])
+    }
+
+    /// Like [`Store::scan`], calling `f` on each record instead of collecting them (for
+    /// streaming a whole store into a snapshot or a new store with bounded memory).
+    pub fn for_each(
+        &self,
+        prefix: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let outcome = catch_quietly(std::panic::AssertUnwindSafe(|| {
+            for r in self.records.scan_prefix(prefix) {
+                let (k, v) = r.map_err(|e| self.error(e))?;
+                f(&k, &v)?;
+            }
+            Ok(())
+        }));
+        outcome.unwrap_or_else(|| Err(damaged(&self.dir, "scanning the records failed")))
     }
 
     pub fn count(&self, prefix: &[u8]) -> usize {
-        self.records.scan_prefix(prefix).keys().count()
+        catch_quietly(|| self.records.scan_prefix(prefix).keys().count()).unwrap_or(0)
     }
 
     /// Applies a batch atomically and makes it durable before returning.
@@ -167,85 +182,95 @@ impl Store {
         }
         self.records
             .apply_batch(batch.inner)
-            .map_err(|e| storage(&self.dir, e))?;
+            .map_err(|e| self.error(e))?;
         self.flush()
     }
 
-    fn flush(&self) -> Result<()> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| storage(&self.dir, e))
+    /// Flushes sled and fsyncs what it wrote.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map_err(|e| self.error(e))?;
+        self.sync_files(false)
     }
-}
 
-impl Drop for Store {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(self.dir.join(HOLDER_FILE));
-    }
-}
-
-/// New files and directories of this process are private to its user.
-fn restrict_umask() {
-    // SAFETY: umask only changes this process's file-creation mask; it cannot fail.
-    unsafe {
-        libc::umask(0o077);
-    }
-}
-
-fn write_holder(dir: &Path) {
-    let exe = std::env::args().next().unwrap_or_else(|| "sesame".into());
-    let exe = Path::new(&exe)
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Best effort: the holder file only improves an error message.
-    if let Ok(mut f) = fs::File::create(dir.join(HOLDER_FILE)) {
-        let _ = writeln!(f, "{} {}", std::process::id(), exe);
-    }
-}
-
-fn describe_holder(dir: &Path) -> String {
-    let Ok(text) = fs::read_to_string(dir.join(HOLDER_FILE)) else {
-        return "another process".into();
-    };
-    let mut parts = text.split_whitespace();
-    match (
-        parts.next().and_then(|p| p.parse::<u32>().ok()),
-        parts.next(),
-    ) {
-        (Some(pid), Some(cmd)) => format!("another process ({cmd}, pid {pid})"),
-        (Some(pid), None) => format!("another process (pid {pid})"),
-        _ => "another process".into(),
-    }
-}
-
-fn map_open_error(dir: &Path, e: sled::Error) -> Error {
-    match e {
-        sled::Error::Io(ref io)
-            if io.kind() == std::io::ErrorKind::WouldBlock
-                || io.to_string().contains("could not acquire lock") =>
-        {
-            Error::VaultBusy {
-                path: dir.to_path_buf(),
-                holder: describe_holder(dir),
+    fn sync_files(&self, everything: bool) -> Result<()> {
+        let io = |e| {
+            Error::io(
+                format!("cannot flush the vault store {}", self.dir.display()),
+                e,
+            )
+        };
+        match &self.log {
+            Some(f) => f.sync_all().map_err(io)?,
+            None => File::open(self.dir.join(LOG_FILE))
+                .and_then(|f| f.sync_all())
+                .map_err(io)?,
+        }
+        let blob_dir = self.dir.join(BLOB_DIR);
+        let mut synced = self.synced_blobs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut new_blobs = false;
+        if let Ok(entries) = fs::read_dir(&blob_dir) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if everything || !synced.contains(&name) {
+                    File::open(e.path())
+                        .and_then(|f| f.sync_all())
+                        .map_err(io)?;
+                    synced.insert(name);
+                    new_blobs = true;
+                }
             }
         }
-        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
-            Error::io(format!("cannot open the vault at {}", dir.display()), io)
+        if new_blobs || everything {
+            super::files::sync_dir(&blob_dir)
+                .or_else(|e| if everything { Ok(()) } else { Err(e) })?;
         }
-        other => storage(dir, other),
+        if everything {
+            if let Ok(conf) = File::open(self.dir.join("conf")) {
+                conf.sync_all().map_err(io)?;
+            }
+            super::files::sync_dir(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    fn error(&self, e: sled::Error) -> Error {
+        match e {
+            sled::Error::Corruption { .. } => {
+                damaged(&self.dir, "the database files failed their checksums")
+            }
+            sled::Error::Io(io) => {
+                Error::io(format!("vault storage at {}", self.dir.display()), io)
+            }
+            other => Error::Storage(other.to_string()),
+        }
     }
 }
 
-fn storage(dir: &Path, e: sled::Error) -> Error {
+fn damaged(dir: &Path, what: &str) -> Error {
+    Error::CorruptVault {
+        path: dir.parent().unwrap_or(dir).to_path_buf(),
+        what: format!("its store {} is damaged ({what})", dir.display()),
+    }
+}
+
+fn open_error(dir: &Path, e: sled::Error) -> Error {
     match e {
-        sled::Error::Corruption { .. } => Error::CorruptVault {
-            path: dir.to_path_buf(),
-            what: "the database files failed their checksums (restore from a backup or a remote)"
-                .into(),
-        },
-        sled::Error::Io(io) => Error::io(format!("vault storage at {}", dir.display()), io),
-        other => Error::Storage(other.to_string()),
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            Error::io(format!("cannot open the vault store {}", dir.display()), io)
+        }
+        sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            // The vault lock is taken first, so only a foreign process can hold sled's own.
+            Error::VaultBusy {
+                path: dir.parent().unwrap_or(dir).to_path_buf(),
+                holder: "another process (it holds the store directly)".into(),
+            }
+        }
+        sled::Error::Corruption { .. } | sled::Error::ReportableBug(_) => {
+            damaged(dir, "the database files failed their checksums")
+        }
+        sled::Error::Io(io) => {
+            Error::io(format!("cannot open the vault store {}", dir.display()), io)
+        }
+        other => damaged(dir, &other.to_string()),
     }
 }

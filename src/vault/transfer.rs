@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::store::Batch;
-use super::{Body, KIND_META, Vault};
+use super::Vault;
+use super::record::{BodyV2, KIND_META};
+use super::write::RecordChange;
 use crate::error::{Error, Result};
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, Timestamp, Values, now};
 
@@ -38,13 +39,16 @@ impl Vault {
                 what: format!("record {id}"),
             });
         }
+        if let Some(p) = listing.problems.first() {
+            return Err(Error::Tampered { what: p.clone() });
+        }
         let mut out = Vec::with_capacity(listing.secrets.len());
         for meta in listing
             .secrets
             .into_iter()
             .filter(|m| scope.is_none_or(|s| s == m.scope))
         {
-            let body = self.read_body(&meta.name, meta.scope)?;
+            let (_, body) = self.load(&meta.name, Some(meta.scope))?;
             out.push(Secret {
                 meta,
                 values: body.values,
@@ -77,8 +81,13 @@ impl Vault {
                 problems.join("; ")
             )));
         }
+        let w = if dry_run { None } else { Some(self.writer()?) };
+        let generation = match &w {
+            Some(w) => self.next_generation(w),
+            None => 0,
+        };
         let mut report = ImportReport::default();
-        let mut batch = Batch::default();
+        let mut records: Vec<RecordChange> = Vec::new();
         let mut existing = Vec::new();
         let t = now();
         for mut item in items {
@@ -91,20 +100,19 @@ impl Vault {
             let id = (item.scope, item.name.clone());
             if self
                 .store
-                .contains(&self.key(KIND_META, item.scope, &item.name))?
+                .contains(&self.keys.secret_key(KIND_META, item.scope, &item.name))?
             {
                 if !overwrite {
                     existing.push(format!("{} ({})", item.name, item.scope));
                     continue;
                 }
-                let meta = self.read_meta(&item.name, item.scope)?;
-                let body = self.read_body(&item.name, item.scope)?;
+                let (meta, body) = self.load(&item.name, Some(item.scope))?;
                 if body.values == item.values && meta.schema == item.schema {
                     report.unchanged.push(id);
                     continue;
                 }
-                let (meta, body) = self.next_version(meta, body, item.schema, item.values);
-                self.stage(&mut batch, &meta, &body);
+                let (meta, body) = self.next_version(meta.public(), body, item.schema, item.values);
+                records.extend(self.seal_secret(generation, &meta, &body));
                 report.updated.push(id);
             } else {
                 let meta = SecretMeta {
@@ -117,14 +125,14 @@ impl Vault {
                     updated: item.updated.unwrap_or(t).max(item.created.unwrap_or(0)),
                     version: 1,
                 };
-                self.stage(
-                    &mut batch,
+                records.extend(self.seal_secret(
+                    generation,
                     &meta,
-                    &Body {
+                    &BodyV2 {
                         values: item.values,
                         history: Vec::new(),
                     },
-                );
+                ));
                 report.created.push(id);
             }
         }
@@ -143,8 +151,10 @@ impl Vault {
                 if existing.len() == 1 { "it" } else { "them" }
             )));
         }
-        if !dry_run {
-            self.store.apply(batch)?;
+        if let Some(w) = &w
+            && !records.is_empty()
+        {
+            self.commit(w, records)?;
         }
         Ok(report)
     }

@@ -1,0 +1,343 @@
+//! Building a whole new store beside the live one and swapping it in, for everything that
+//! rewrites the vault wholesale: `passwd --rotate-key` (every record re-sealed under a fresh
+//! key), `compact` (dead records left behind), migration from format 1, and `recover`.
+//!
+//! The swap is the header: it names the live store, so replacing the header (one atomic
+//! rename) switches stores. A crash before that leaves the old vault and a half-built
+//! directory that the next open removes; after it, the new vault and an old directory that
+//! is removed the same way. Records are written in bounded batches, so memory stays flat
+//! whatever the vault's size.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::files;
+use super::header::{self, Header};
+use super::record::{BodyV2, KIND_BODY, KIND_META, KNOWN_KINDS, Keys, MetaV2};
+use super::state::StateV2;
+use super::store::{Batch, Store};
+use super::{Vault, account_of, snapshot};
+use crate::crypto::{KdfParams, Key};
+use crate::error::{Error, Result};
+use crate::secret::now;
+
+/// Records per sled batch while building (bounded memory; atomicity comes from the swap).
+const BATCH: usize = 4096;
+/// A store this small compacts in milliseconds, so a delete compacts at once.
+pub const CHEAP_COMPACTION: u64 = 16 * 1024 * 1024;
+/// Deleted secrets leave the live files of a larger vault within this time (the first
+/// command that writes after it compacts).
+pub const SCRUB_WITHIN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// A store being built; nothing is live until [`Builder::finish`].
+pub(super) struct Builder {
+    dir: PathBuf,
+    store_name: String,
+    store: Option<Store>,
+    pub keys: Keys,
+    vault_id: [u8; 16],
+    pub state: StateV2,
+    batch: Batch,
+}
+
+impl Builder {
+    /// Starts an empty store in `dir` (the vault directory) for generation `generation`.
+    pub fn new(dir: &Path, keys: Keys, vault_id: [u8; 16], generation: u64) -> Result<Builder> {
+        let store_name = header::new_store_name();
+        let store = Store::create(&dir.join(&store_name))?;
+        let mut state = StateV2::empty(now());
+        state.generation = generation;
+        Ok(Builder {
+            dir: dir.to_path_buf(),
+            store_name,
+            store: Some(store),
+            keys,
+            vault_id,
+            state,
+            batch: Batch::default(),
+        })
+    }
+
+    /// Adds a sealed record as it is (it must already be sealed under this builder's keys).
+    pub fn put_raw(&mut self, key: &[u8], blob: Vec<u8>) -> Result<()> {
+        self.state.account(&self.keys, key, None, Some(&blob));
+        self.batch.insert(key, blob);
+        if self.batch.len() >= BATCH {
+            {
+                let batch = std::mem::take(&mut self.batch);
+                self.store().apply(batch)
+            }?;
+        }
+        Ok(())
+    }
+
+    /// Seals and adds both records of a secret (its meta keeps its own generation).
+    pub fn put_secret(&mut self, meta: &MetaV2, body: &BodyV2) -> Result<()> {
+        let mk = self.keys.secret_key(KIND_META, meta.scope, &meta.name);
+        let bk = self.keys.secret_key(KIND_BODY, meta.scope, &meta.name);
+        let m = self.keys.seal(&self.vault_id, &mk, None, meta);
+        let b = self
+            .keys
+            .seal(&self.vault_id, &bk, Some(meta.binding()), body);
+        self.put_raw(&mk, m)?;
+        self.put_raw(&bk, b)
+    }
+
+    /// Writes what is batched so far (it is still not live).
+    pub fn flush(&mut self) -> Result<()> {
+        {
+            let batch = std::mem::take(&mut self.batch);
+            self.store().apply(batch)
+        }
+    }
+
+    /// Reads a secret back from the store being built (to verify it before it goes live).
+    pub fn read_secret(&self, meta: &MetaV2) -> Option<(MetaV2, BodyV2)> {
+        let mk = self.keys.secret_key(KIND_META, meta.scope, &meta.name);
+        let bk = self.keys.secret_key(KIND_BODY, meta.scope, &meta.name);
+        let m: MetaV2 = self
+            .keys
+            .open(&self.vault_id, &mk, None, &self.store().get(&mk).ok()??)
+            .ok()?;
+        let b: BodyV2 = self
+            .keys
+            .open(
+                &self.vault_id,
+                &bk,
+                Some(m.binding()),
+                &self.store().get(&bk).ok()??,
+            )
+            .ok()?;
+        Some((m, b))
+    }
+
+    fn store(&self) -> &Store {
+        self.store
+            .as_ref()
+            .expect("the store lives until finish or drop")
+    }
+
+    /// Writes the state record, makes the store durable, and swaps it in with `header`
+    /// (given the new store's name and account). Returns the live store and its state.
+    pub fn finish(mut self, mut header: Header) -> Result<(Store, StateV2, Header, Keys)> {
+        let state_key = Keys::state_key();
+        let blob = self
+            .keys
+            .seal(&self.vault_id, &state_key, None, &self.state);
+        self.batch.insert(&state_key, blob);
+        {
+            let batch = std::mem::take(&mut self.batch);
+            self.store().apply(batch)
+        }?;
+        header.store = self.store_name.clone();
+        header.set_account(
+            &self.keys.header,
+            &account_of(&self.keys, &header, &self.state),
+        );
+        // The commit point: from here on, the new store is the vault.
+        header.write(&self.dir, true)?;
+        let store = self.store.take().expect("not finished twice");
+        let keys = std::mem::replace(&mut self.keys, Keys::new(Key::random()));
+        Ok((store, self.state.clone(), header, keys))
+    }
+}
+
+impl Drop for Builder {
+    /// An unfinished build is removed (an error, or a panic, part way through).
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            drop(store);
+            let _ = fs::remove_dir_all(self.dir.join(&self.store_name));
+        }
+    }
+}
+
+impl Vault {
+    /// Replaces the live store with a finished build, removing the old store's directory
+    /// and (since they may hold records meant to be gone, or sealed under a retired key)
+    /// every snapshot, then writes a fresh snapshot.
+    fn switch_to(&mut self, built: (Store, StateV2, Header, Keys)) -> Result<()> {
+        let (store, state, header, keys) = built;
+        let old_dir = self.store.dir().to_path_buf();
+        self.store = store;
+        self.keys = keys;
+        {
+            let mut c = self.committed();
+            c.state = state;
+            c.header = header;
+            c.wrote = true;
+        }
+        self.verified = std::sync::Mutex::new(vec![false; super::state::BUCKETS]);
+        fs::remove_dir_all(&old_dir).map_err(|e| files::io_err("cannot remove", &old_dir, e))?;
+        files::sync_dir(&self.dir)?;
+        self.replace_snapshots()
+    }
+
+    /// Every (meta, body) pair of the live store, checked; unknown record kinds (a newer
+    /// sesame's) stop the rebuild rather than being dropped.
+    fn for_each_secret(&self, f: &mut dyn FnMut(&MetaV2, &BodyV2) -> Result<()>) -> Result<()> {
+        self.store.for_each(&[], &mut |key, blob| {
+            match key.first() {
+                Some(&KIND_META) => {
+                    let meta = self
+                        .open_meta(key, blob)
+                        .map_err(|_| damaged_record(key))?;
+                    let body = self.read_body(&meta)?;
+                    f(&meta, &body)
+                }
+                Some(k) if KNOWN_KINDS.contains(k) => Ok(()),
+                _ => Err(Error::Storage(format!(
+                    "the vault holds a record of a kind this sesame does not know ({:?}): upgrade sesame before rewriting the vault",
+                    key.first().map(|&b| b as char)
+                ))),
+            }
+        })
+    }
+
+    /// `passwd --rotate-key`: a fresh vault key, every record re-sealed under it into a new
+    /// store, and the new key wrapped under `passphrase`. An old copy of the files and the
+    /// old passphrase then open nothing written from now on.
+    pub fn rotate_key(&mut self, passphrase: &[u8], kdf: Option<KdfParams>) -> Result<()> {
+        if passphrase.is_empty() {
+            return Err(Error::Passphrase(
+                "the new passphrase must not be empty".into(),
+            ));
+        }
+        let w = self.writer()?;
+        let (kdf, generation) = {
+            let c = self.committed();
+            (kdf.unwrap_or(c.header.kdf), c.state.generation + 1)
+        };
+        kdf.check()?;
+        let new_keys = Keys::new(Key::random());
+        let header = Header::wrap(
+            &new_keys.vault,
+            self.vault_id,
+            passphrase,
+            kdf,
+            String::new(),
+        )?;
+        let mut builder = Builder::new(&self.dir, new_keys, self.vault_id, generation)?;
+        self.for_each_secret(&mut |meta, body| builder.put_secret(meta, body))?;
+        builder.state.scrub_pending = false;
+        let built = builder.finish(header)?;
+        drop(w);
+        self.switch_to(built)
+    }
+
+    /// Rebuilds the store with only its live records, so deleted secrets and replaced
+    /// versions leave the live files (sled keeps them in its log until then), and replaces
+    /// the snapshots. Costs about one import of the whole vault.
+    pub fn compact(&mut self) -> Result<()> {
+        let w = self.writer()?;
+        let (header, generation) = {
+            let c = self.committed();
+            (c.header.clone(), c.state.generation + 1)
+        };
+        let keys = Keys::new(self.keys.vault.clone());
+        let mut builder = Builder::new(&self.dir, keys, self.vault_id, generation)?;
+        // Records move as they are: still sealed under the same key for the same place.
+        self.for_each_secret(&mut |meta, _| {
+            for kind in [KIND_META, KIND_BODY] {
+                let key = self.keys.secret_key(kind, meta.scope, &meta.name);
+                let blob = self.store.get(&key)?.ok_or_else(|| damaged_record(&key))?;
+                builder.put_raw(&key, blob)?;
+            }
+            Ok(())
+        })?;
+        builder.state.scrub_pending = false;
+        let built = builder.finish(header)?;
+        drop(w);
+        self.switch_to(built)
+    }
+
+    /// True when a delete left sealed bytes in the live files that a compaction would remove.
+    pub fn scrub_pending(&self) -> bool {
+        self.committed().state.scrub_pending
+    }
+
+    /// Compacts when a delete left sealed bytes behind and compaction is cheap (a store of
+    /// at most [`CHEAP_COMPACTION`] bytes: milliseconds) or overdue (the last one is more
+    /// than [`SCRUB_WITHIN`] old). Returns whether it compacted. This bounds how long a
+    /// deleted secret's sealed bytes stay in the live files.
+    pub fn scrub(&mut self) -> Result<bool> {
+        let (pending, compacted_at) = {
+            let c = self.committed();
+            (c.state.scrub_pending, c.state.compacted_at)
+        };
+        if !pending || self.read_only.is_some() {
+            return Ok(false);
+        }
+        let cheap = files::tree_size(self.store.dir()) <= CHEAP_COMPACTION;
+        let overdue = now().saturating_sub(compacted_at) >= SCRUB_WITHIN.as_secs();
+        if !(cheap || overdue) {
+            return Ok(false);
+        }
+        self.compact()?;
+        Ok(true)
+    }
+}
+
+fn damaged_record(key: &[u8]) -> Error {
+    Error::CorruptRecord {
+        what: format!("record {}", super::record::record_id(key)),
+    }
+}
+
+/// Removes what an interrupted rebuild, write or migration left in the vault directory:
+/// stores other than the live one, and temp files. Called with the vault lock held.
+pub(super) fn remove_leftovers(dir: &Path, live_store: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if (header::valid_store_name(&name) && name != live_store) || name.contains(".tmp-") {
+            let path = e.path();
+            let _ = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+        }
+    }
+    if let Ok(entries) = fs::read_dir(dir.join(snapshot::SNAPSHOT_DIR)) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().contains(".tmp-") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+    super::migrate::remove_v1_leftovers(dir);
+}
+
+/// Copies a store directory into a private scratch directory (for reading a vault whose
+/// directory is read-only: sled cannot open files it may not write).
+pub(super) fn scratch_copy(store_dir: &Path) -> Result<PathBuf> {
+    let base = std::env::temp_dir().join(format!(
+        "sesame-ro-{}-{}",
+        std::process::id(),
+        files::hex(&crate::crypto::random_array::<6>())
+    ));
+    copy_dir(store_dir, &base).map_err(|e| {
+        let _ = fs::remove_dir_all(&base);
+        files::io_err("cannot copy the read-only vault store", store_dir, e)
+    })?;
+    Ok(base)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().mode(0o700).create(to)?;
+    for e in fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        let ty = e.file_type()?;
+        if ty.is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else if ty.is_file() {
+            fs::copy(e.path(), &target)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! Every change to the vault goes through [`Vault::commit`]: the records and the new state
+//! record in one atomic sled batch, flushed and fsynced, then the header's account of it,
+//! replaced atomically. A crash between the two leaves the store one write ahead of the
+//! header, which the next open completes. Writers in one process are serialized by the
+//! `committed` mutex, and every read-modify-write reads under it.
+
+use super::header::Account;
+use super::record::{BodyV2, KIND_BODY, KIND_META, Keys, MetaV2, VersionV2};
+use super::store::Batch;
+use super::{Vault, WriteToken, account_of};
+use crate::crypto::KdfParams;
+use crate::error::{Error, Result};
+use crate::secret::{Scope, SecretMeta, SecretName, Values, now};
+
+/// A change to an existing secret.
+#[derive(Debug, Default, Clone)]
+pub struct Change {
+    /// Keys to add or overwrite.
+    pub set: Values,
+    /// Keys to remove; each must exist.
+    pub remove: Vec<String>,
+    /// A new schema, if the secret should follow another one.
+    pub schema: Option<String>,
+    /// Replace all values with `set` instead of merging.
+    pub replace: bool,
+}
+
+/// One record to write (`Some`) or remove (`None`).
+pub(super) type RecordChange = (Vec<u8>, Option<Vec<u8>>);
+
+impl Vault {
+    /// The write lock, held across a whole read-modify-write; refuses at once when the
+    /// vault cannot be written.
+    pub(super) fn writer(&self) -> Result<WriteToken<'_>> {
+        if let Some(why) = &self.read_only {
+            return Err(Error::ReadOnly(why.clone()));
+        }
+        Ok(WriteToken(
+            self.write_lock.lock().unwrap_or_else(|p| p.into_inner()),
+        ))
+    }
+
+    /// The generation the next commit will have (records sealed for it name it).
+    pub(super) fn next_generation(&self, _: &WriteToken<'_>) -> u64 {
+        self.committed().state.generation + 1
+    }
+
+    /// Commits `changes` as the next write generation: store first (durably), then header.
+    pub(super) fn commit(&self, _: &WriteToken<'_>, changes: Vec<RecordChange>) -> Result<()> {
+        let mut state = self.committed().state.clone();
+        let mut batch = Batch::default();
+        for (key, new) in changes {
+            let old = match super::state::bucket_of(&key) {
+                Some(_) => self.store.get(&key)?,
+                None => None,
+            };
+            state.account(&self.keys, &key, old.as_deref(), new.as_deref());
+            if old.is_some() && new.is_none() && key.first() == Some(&KIND_META) {
+                state.scrub_pending = true;
+            }
+            match new {
+                Some(blob) => batch.insert(&key, blob),
+                None => batch.remove(&key),
+            }
+        }
+        state.generation += 1;
+        let state_key = Keys::state_key();
+        batch.insert(
+            &state_key,
+            self.keys.seal(&self.vault_id, &state_key, None, &state),
+        );
+        self.store.apply(batch)?;
+        let mut c = self.committed();
+        let account: Account = account_of(&self.keys, &c.header, &state);
+        c.state = state;
+        c.wrote = true;
+        c.header.set_account(&self.keys.header, &account);
+        let written = c.header.write(&self.dir, false);
+        drop(c);
+        if let Err(e) = written {
+            // The write is in the store, durably; the next open brings the header level.
+            self.notice(format!(
+                "the change was saved, but the vault header could not be updated ({e}); the next command completes it"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Both records of a secret, sealed for write generation `generation`.
+    pub(super) fn seal_secret(
+        &self,
+        generation: u64,
+        meta: &SecretMeta,
+        body: &BodyV2,
+    ) -> [RecordChange; 2] {
+        let m = MetaV2::from_public(meta, generation);
+        let mk = self.keys.secret_key(KIND_META, meta.scope, &meta.name);
+        let bk = self.keys.secret_key(KIND_BODY, meta.scope, &meta.name);
+        let meta_blob = self.keys.seal(&self.vault_id, &mk, None, &m);
+        let body_blob = self.keys.seal(&self.vault_id, &bk, Some(m.binding()), body);
+        [(mk, Some(meta_blob)), (bk, Some(body_blob))]
+    }
+
+    pub(super) fn remove_secret(&self, scope: Scope, name: &SecretName) -> [RecordChange; 2] {
+        [
+            (self.keys.secret_key(KIND_META, scope, name), None),
+            (self.keys.secret_key(KIND_BODY, scope, name), None),
+        ]
+    }
+
+    /// Creates a secret. The values are validated against `schema` (defaults filled in).
+    pub fn create(
+        &self,
+        name: SecretName,
+        scope: Scope,
+        schema: &str,
+        mut values: Values,
+    ) -> Result<SecretMeta> {
+        self.schemas.get(schema)?.validate(&mut values)?;
+        let w = self.writer()?;
+        if self
+            .store
+            .contains(&self.keys.secret_key(KIND_META, scope, &name))?
+        {
+            return Err(Error::SecretExists {
+                name: name.to_string(),
+                scope,
+            });
+        }
+        let t = now();
+        let meta = SecretMeta {
+            keys: values.keys().cloned().collect(),
+            name,
+            scope,
+            schema: schema.to_string(),
+            created: t,
+            updated: t,
+            version: 1,
+        };
+        let generation = self.next_generation(&w);
+        let body = BodyV2 {
+            values,
+            history: Vec::new(),
+        };
+        let records = self.seal_secret(generation, &meta, &body);
+        self.commit(&w, records.into())?;
+        Ok(meta)
+    }
+
+    /// Applies `change` to a secret, keeping the previous version in its history. A change
+    /// that leaves values and schema as they were writes nothing.
+    pub fn update(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+        change: Change,
+    ) -> Result<SecretMeta> {
+        let w = self.writer()?;
+        let (meta, body) = self.load(name, scope)?;
+        let mut values = if change.replace {
+            Values::new()
+        } else {
+            body.values.clone()
+        };
+        for key in &change.remove {
+            if values.remove(key).is_none() {
+                return Err(Error::KeyNotFound {
+                    name: name.to_string(),
+                    key: key.clone(),
+                    available: meta.keys.join(", "),
+                });
+            }
+        }
+        values.extend(change.set);
+        let schema = change.schema.unwrap_or_else(|| meta.schema.clone());
+        self.schemas.get(&schema)?.validate(&mut values)?;
+        if values == body.values && schema == meta.schema {
+            return Ok(meta.public());
+        }
+        self.write_version(&w, meta, body, schema, values)
+    }
+
+    /// Makes an earlier version current again (as a new version, so it can be undone too).
+    pub fn restore(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+        version: u64,
+    ) -> Result<SecretMeta> {
+        let w = self.writer()?;
+        let (meta, body) = self.load(name, scope)?;
+        let old = body
+            .history
+            .iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| Error::VersionNotFound {
+                name: name.to_string(),
+                version,
+            })?;
+        let (schema, values) = (old.schema.clone(), old.values.clone());
+        self.write_version(&w, meta, body, schema, values)
+    }
+
+    /// Renames a secret within its scope, history included.
+    pub fn rename(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+        new_name: SecretName,
+    ) -> Result<SecretMeta> {
+        let w = self.writer()?;
+        let scope = self.resolve(name, scope)?;
+        if &new_name == name {
+            return Ok(self.read_meta(name, scope)?.public());
+        }
+        if self
+            .store
+            .contains(&self.keys.secret_key(KIND_META, scope, &new_name))?
+        {
+            return Err(Error::SecretExists {
+                name: new_name.to_string(),
+                scope,
+            });
+        }
+        let (meta, body) = self.load(name, Some(scope))?;
+        let mut meta = meta.public();
+        let mut records: Vec<RecordChange> = self.remove_secret(scope, name).into();
+        meta.name = new_name;
+        meta.updated = now().max(meta.updated);
+        records.extend(self.seal_secret(self.next_generation(&w), &meta, &body));
+        self.commit(&w, records)?;
+        Ok(meta)
+    }
+
+    /// Deletes a secret and its history. A damaged secret can still be deleted (that is how
+    /// it is cleared away); its metadata is then unknown, so the caller gets the name and
+    /// scope alone. The sealed bytes leave the live files at the next compaction (see
+    /// [`Vault::compact`]).
+    pub fn delete(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
+        let w = self.writer()?;
+        let scope = self.resolve(name, scope)?;
+        let meta = match self.read_meta(name, scope) {
+            Ok(m) => m.public(),
+            Err(Error::Tampered { .. }) | Err(Error::CorruptRecord { .. }) => SecretMeta {
+                name: name.clone(),
+                scope,
+                schema: String::new(),
+                keys: Vec::new(),
+                created: 0,
+                updated: 0,
+                version: 0,
+            },
+            Err(e) => return Err(e),
+        };
+        self.commit(&w, self.remove_secret(scope, name).into())?;
+        Ok(meta)
+    }
+
+    /// Makes `values` the next version of a secret and writes it durably.
+    fn write_version(
+        &self,
+        w: &WriteToken<'_>,
+        meta: MetaV2,
+        body: BodyV2,
+        schema: String,
+        values: Values,
+    ) -> Result<SecretMeta> {
+        let (meta, body) = self.next_version(meta.public(), body, schema, values);
+        let records = self.seal_secret(self.next_generation(w), &meta, &body);
+        self.commit(w, records.into())?;
+        Ok(meta)
+    }
+
+    pub(super) fn next_version(
+        &self,
+        mut meta: SecretMeta,
+        mut body: BodyV2,
+        schema: String,
+        values: Values,
+    ) -> (SecretMeta, BodyV2) {
+        let previous = VersionV2 {
+            version: meta.version,
+            schema: std::mem::replace(&mut meta.schema, schema),
+            updated: meta.updated,
+            values: std::mem::replace(&mut body.values, values),
+        };
+        body.history.insert(0, previous);
+        body.history.truncate(self.history_limit);
+        meta.version += 1;
+        meta.updated = now().max(meta.updated);
+        meta.keys = body.values.keys().cloned().collect();
+        (meta, body)
+    }
+
+    /// Re-wraps the vault key under a new passphrase (and optionally new KDF parameters).
+    /// No record is touched: one key derivation, whatever the vault's size. The header and
+    /// its backup are replaced atomically, so no live file keeps the old wrapped key.
+    pub fn change_passphrase(
+        &mut self,
+        new_passphrase: &[u8],
+        kdf: Option<KdfParams>,
+    ) -> Result<()> {
+        if new_passphrase.is_empty() {
+            return Err(Error::Passphrase(
+                "the new passphrase must not be empty".into(),
+            ));
+        }
+        let _w = self.writer()?;
+        let mut c = self.committed();
+        let kdf = kdf.unwrap_or(c.header.kdf);
+        kdf.check()?;
+        let mut header = super::header::Header::wrap(
+            &self.keys.vault,
+            self.vault_id,
+            new_passphrase,
+            kdf,
+            c.header.store.clone(),
+        )?;
+        header.set_account(
+            &self.keys.header,
+            &account_of(&self.keys, &header, &c.state),
+        );
+        header.write(&self.dir, true)?;
+        c.header = header;
+        Ok(())
+    }
+}
