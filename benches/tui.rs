@@ -111,6 +111,7 @@ fn report_memory() {
             Event::Unlocked(Listing {
                 secrets: ms,
                 damaged: Vec::new(),
+                problems: Vec::new(),
             }),
             Instant::now(),
         );
@@ -145,6 +146,7 @@ fn first_frame(c: &mut Criterion) {
                 let listing = Listing {
                     secrets: ms.clone(),
                     damaged: Vec::new(),
+                    problems: Vec::new(),
                 };
                 let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
                 let t = Instant::now();
@@ -215,6 +217,7 @@ fn keystroke(c: &mut Criterion, name: &str, prefix: &str, ev: fn() -> Event) {
         Event::Unlocked(Listing {
             secrets: metas(N),
             damaged: Vec::new(),
+            problems: Vec::new(),
         }),
         Instant::now(),
     );

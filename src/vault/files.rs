@@ -241,6 +241,7 @@ fn walk(path: &Path, depth: usize, f: &mut dyn FnMut(&Path, &fs::Metadata)) -> s
 
 /// The exclusive hold on a vault directory, released when dropped (and by the kernel when
 /// the process dies, however it dies).
+#[derive(Debug)]
 pub struct VaultLock {
     file: File,
     exclusive: bool,

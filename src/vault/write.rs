@@ -49,9 +49,22 @@ impl Vault {
     pub(super) fn commit(&self, _: &WriteToken<'_>, changes: Vec<RecordChange>) -> Result<()> {
         let mut state = self.committed().state.clone();
         let mut batch = Batch::default();
+        // Groups whose sum must be taken again from the records: a damaged record's original
+        // contribution is unknowable, so replacing or deleting it re-tallies its group.
+        let mut retally = std::collections::BTreeSet::new();
+        let mut touched = std::collections::BTreeMap::new();
         for (key, new) in changes {
             let old = match super::state::bucket_of(&key) {
-                Some(_) => self.store.get(&key)?,
+                Some(b) => {
+                    let old = self.store.get(&key)?;
+                    if let Some(o) = &old
+                        && self.open_meta(&key, o).is_err()
+                    {
+                        retally.insert(b);
+                    }
+                    touched.insert(key.clone(), new.clone());
+                    old
+                }
                 None => None,
             };
             state.account(&self.keys, &key, old.as_deref(), new.as_deref());
@@ -62,6 +75,25 @@ impl Vault {
                 Some(blob) => batch.insert(&key, blob),
                 None => batch.remove(&key),
             }
+        }
+        for &b in &retally {
+            let mut sum = 0u128;
+            for kind in super::record::ANCHORED_KINDS {
+                for r in self.store.scan(&[kind, b as u8]) {
+                    let (k, blob) = r?;
+                    if !touched.contains_key(&k) {
+                        sum = sum.wrapping_add(self.keys.commit_hash(&k, &blob));
+                    }
+                }
+            }
+            for (k, new) in &touched {
+                if let (Some(nb), Some(blob)) = (super::state::bucket_of(k), new)
+                    && nb == b
+                {
+                    sum = sum.wrapping_add(self.keys.commit_hash(k, blob));
+                }
+            }
+            state.buckets[b] = sum;
         }
         state.generation += 1;
         let state_key = Keys::state_key();

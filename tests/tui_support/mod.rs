@@ -72,6 +72,7 @@ pub fn unlocked(metas: Vec<SecretMeta>, now: Instant) -> App {
         Event::Unlocked(Listing {
             secrets: metas,
             damaged: Vec::new(),
+            problems: Vec::new(),
         }),
         now,
     );
