@@ -43,7 +43,7 @@ fn init_refuses_unsafe_kdf_parameters() {
     let v = TestVault::empty();
     let mut c = v.cmd();
     c.args(["init", "--kdf-memory-mib", "100000"]);
-    fails(c, 1, &["key-derivation", "4096"]);
+    fails(c, 1, &["key-derivation", "1024 MiB"]);
     let mut c = v.cmd();
     c.args(["init", "--kdf-iterations", "0"]);
     fails(c, 1, &["iterations"]);

@@ -80,6 +80,9 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<()> {
         None => return Err(Error::NoPassphrase),
     };
     Vault::init(&session.vault_dir, pass.as_bytes(), kdf)?;
+    if let Some(w) = kdf.weakness() {
+        super::warn(&w);
+    }
     note(&format!(
         "Created a vault at {}. Add a secret: sesame secret create NAME --KEY=VALUE",
         session.vault_dir.display()
@@ -91,6 +94,11 @@ pub fn passwd(ctx: &Context, args: PasswdArgs) -> Result<()> {
     let mut vault = ctx.open_vault()?;
     let kdf = args.kdf.apply(vault.kdf_params());
     kdf.check()?;
+    if !args.kdf.is_empty()
+        && let Some(w) = kdf.weakness()
+    {
+        super::warn(&w);
+    }
     let new = new_passphrase(ctx, &args)?;
     let kdf = (!args.kdf.is_empty()).then_some(kdf);
     if args.rotate_key {

@@ -63,7 +63,7 @@ pub fn list(dir: &Path) -> Vec<SnapshotFile> {
             })
         })
         .collect();
-    out.sort_by(|a, b| b.generation.cmp(&a.generation));
+    out.sort_by_key(|s| std::cmp::Reverse(s.generation));
     out
 }
 

@@ -17,6 +17,9 @@ use std::sync::Mutex;
 use crate::error::{Error, Result, catch_quietly};
 
 const RECORDS_TREE: &[u8] = b"records";
+
+/// A visitor of (key, sealed blob) pairs that may stop the walk with an error.
+pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 /// sled's log file inside a store directory.
 const LOG_FILE: &str = "db";
 const BLOB_DIR: &str = "blobs";
@@ -156,11 +159,7 @@ impl Store {
 
     /// Like [`Store::scan`], calling `f` on each record instead of collecting them (for
     /// streaming a whole store into a snapshot or a new store with bounded memory).
-    pub fn for_each(
-        &self,
-        prefix: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
-    ) -> Result<()> {
+    pub fn for_each(&self, prefix: &[u8], f: &mut Visit<'_>) -> Result<()> {
         let outcome = catch_quietly(std::panic::AssertUnwindSafe(|| {
             for r in self.records.scan_prefix(prefix) {
                 let (k, v) = r.map_err(|e| self.error(e))?;
