@@ -236,11 +236,16 @@ fn with_store(v: &TestVault, f: impl FnOnce(&sesame::vault::store::Store)) {
 #[test]
 fn a_newer_format_version_is_refused_clearly() {
     let v = TestVault::new();
-    // The header's first 16 bytes are fixed in every format: magic, format number, length.
+    // The header's frame is fixed in every format: magic, format number, length, body,
+    // and a BLAKE2b-256 checksum of all that. A newer sesame writes a valid frame.
+    use blake2::Digest;
     for f in ["header", "header.bak"] {
         let path = v.vault_dir().join(f);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
+        let end = bytes.len() - 32;
+        let sum = blake2::Blake2b::<blake2::digest::consts::U32>::digest(&bytes[..end]);
+        bytes[end..].copy_from_slice(&sum);
         std::fs::write(&path, bytes).unwrap();
     }
     let mut c = v.cmd();

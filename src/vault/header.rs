@@ -128,17 +128,19 @@ impl Header {
             return damaged("it is not a sesame header");
         }
         let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        // Checked before the checksum: a newer format may lay out the rest differently.
-        if format > super::FORMAT_VERSION {
-            return Err(ReadError::Newer(format));
-        }
         let len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+        // The frame (magic, format, length, body, checksum) is the same in every format, so
+        // the checksum is checked first: a flipped format number is damage, not a newer
+        // sesame.
         if len > MAX_BODY || bytes.len() != PREFIX_LEN + len + CHECKSUM_LEN {
             return damaged("its length is wrong (truncated or padded)");
         }
         let (content, sum) = bytes.split_at(PREFIX_LEN + len);
         if checksum(content) != sum {
             return damaged("its checksum does not match (the file was changed or corrupted)");
+        }
+        if format > super::FORMAT_VERSION {
+            return Err(ReadError::Newer(format));
         }
         if format != super::FORMAT_VERSION {
             return damaged("its format number is not one this sesame knows");
@@ -277,7 +279,7 @@ mod tests {
             let mut b = bytes.clone();
             b[i] ^= 0x10;
             match Header::decode(&b) {
-                Err(ReadError::Damaged(_)) | Err(ReadError::Newer(_)) => {}
+                Err(ReadError::Damaged(_)) => {}
                 _ => panic!("flip at {i} not reported as damage"),
             }
         }
@@ -294,6 +296,9 @@ mod tests {
             .unwrap()
             .encode();
         bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+        let end = bytes.len() - CHECKSUM_LEN;
+        let sum = checksum(&bytes[..end]);
+        bytes[end..].copy_from_slice(&sum);
         assert!(matches!(Header::decode(&bytes), Err(ReadError::Newer(3))));
     }
 }
