@@ -123,3 +123,176 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
         assert_eq!(String::from_utf8(out.stdout).unwrap().trim_end(), value);
     }
 }
+
+/// Runs `sesame ARGS` and kills it with SIGKILL after `after`; returns whether it finished
+/// on its own first.
+fn run_and_kill(mut cmd: Command, after: Duration) -> bool {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while start.elapsed() < after {
+        if child.try_wait().unwrap().is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    false
+}
+
+/// A vault of `n` secrets made through the CLI's import (one write), with fast KDF params.
+fn vault_with(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let vault = dir.join("vault");
+    assert!(sesame(&vault).args(common::INIT_FAST).status().unwrap().success());
+    let secrets: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"name":"r{i}","scope":"workspace","schema":"arbitrary","values":{{"k":"v{i}"}}}}"#
+            )
+        })
+        .collect();
+    let doc = format!(r#"{{"sesame_export":1,"secrets":[{}]}}"#, secrets.join(","));
+    let file = dir.join("import.json");
+    std::fs::write(&file, doc).unwrap();
+    assert!(sesame(&vault)
+        .args(["secret", "import"])
+        .arg(&file)
+        .status()
+        .unwrap()
+        .success());
+    vault
+}
+
+fn assert_all_values(vault: &std::path::Path, pass: &str, n: usize) {
+    let out = sesame(vault)
+        .env("SESAME_PASSPHRASE", pass)
+        .args(["secret", "export", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secrets = doc["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), n);
+    for s in secrets {
+        let i: usize = s["name"].as_str().unwrap()[1..].parse().unwrap();
+        assert_eq!(s["values"]["k"], format!("v{i}"));
+    }
+}
+
+#[test]
+fn sigkill_during_rotate_key_leaves_the_old_vault_or_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault_with(dir.path(), 300);
+    // How long an uninterrupted rotation takes, to aim the kills inside it.
+    let t = Instant::now();
+    assert!(
+        sesame(&vault)
+            .env("SESAME_NEW_PASSPHRASE", "crash test")
+            .args(["passwd", "--rotate-key"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let full = t.elapsed();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64 ^ u64::from(std::process::id());
+    let mut pass = "crash test".to_string();
+    let (mut killed, mut finished) = (0, 0);
+    for round in 0..12 {
+        let new = format!("pass {round}");
+        let after = Duration::from_micros(next(&mut seed) % (full.as_micros() as u64 + 1));
+        let mut cmd = sesame(&vault);
+        cmd.env("SESAME_PASSPHRASE", &pass)
+            .env("SESAME_NEW_PASSPHRASE", &new)
+            .args(["passwd", "--rotate-key"]);
+        if run_and_kill(cmd, after) {
+            finished += 1;
+        } else {
+            killed += 1;
+        }
+        // Exactly one of the two passphrases opens the vault, and everything is there.
+        let opens = |p: &str| {
+            sesame(&vault)
+                .env("SESAME_PASSPHRASE", p)
+                .args(["secret", "list"])
+                .output()
+                .unwrap()
+        };
+        let (old_ok, new_ok) = (opens(&pass).status.success(), opens(&new).status.success());
+        assert!(
+            old_ok != new_ok,
+            "round {round}: old opens {old_ok}, new opens {new_ok}: {}",
+            String::from_utf8_lossy(&opens(&pass).stderr)
+        );
+        if new_ok {
+            pass = new;
+        }
+        assert_all_values(&vault, &pass, 300);
+    }
+    assert!(killed > 0, "no rotation was interrupted ({finished} finished)");
+    let out = sesame(&vault)
+        .env("SESAME_PASSPHRASE", &pass)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // Nothing half-built is left behind.
+    let stores = std::fs::read_dir(&vault)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("store-"))
+        .count();
+    assert_eq!(stores, 1);
+}
+
+#[test]
+fn sigkill_during_migration_leaves_a_vault_that_opens_whole() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-vault");
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64 ^ u64::from(std::process::id());
+    let mut killed = 0;
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        copy_tree(&fixture, &vault);
+        let after = Duration::from_micros(next(&mut seed) % 60_000);
+        let mut cmd = sesame(&vault);
+        cmd.env("SESAME_PASSPHRASE", "v1 fixture passphrase")
+            .args(["secret", "list"]);
+        if !run_and_kill(cmd, after) {
+            killed += 1;
+        }
+        let out = sesame(&vault)
+            .env("SESAME_PASSPHRASE", "v1 fixture passphrase")
+            .args(["secret", "get", "db", "--scope", "workspace", "--key", "password"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "after a kill at {after:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), "pw3 ünïcödé\n");
+        assert!(!vault.join("data").exists(), "format-1 files left behind");
+    }
+    assert!(killed > 0, "no migration was interrupted");
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
