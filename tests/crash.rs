@@ -147,7 +147,13 @@ fn run_and_kill(mut cmd: Command, after: Duration) -> bool {
 /// A vault of `n` secrets made through the CLI's import (one write), with fast KDF params.
 fn vault_with(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
     let vault = dir.join("vault");
-    assert!(sesame(&vault).args(common::INIT_FAST).status().unwrap().success());
+    assert!(
+        sesame(&vault)
+            .args(common::INIT_FAST)
+            .status()
+            .unwrap()
+            .success()
+    );
     let secrets: Vec<String> = (0..n)
         .map(|i| {
             format!(
@@ -158,12 +164,14 @@ fn vault_with(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
     let doc = format!(r#"{{"sesame_export":1,"secrets":[{}]}}"#, secrets.join(","));
     let file = dir.join("import.json");
     std::fs::write(&file, doc).unwrap();
-    assert!(sesame(&vault)
-        .args(["secret", "import"])
-        .arg(&file)
-        .status()
-        .unwrap()
-        .success());
+    assert!(
+        sesame(&vault)
+            .args(["secret", "import"])
+            .arg(&file)
+            .status()
+            .unwrap()
+            .success()
+    );
     vault
 }
 
@@ -236,13 +244,20 @@ fn sigkill_during_rotate_key_leaves_the_old_vault_or_the_new_one() {
         }
         assert_all_values(&vault, &pass, 300);
     }
-    assert!(killed > 0, "no rotation was interrupted ({finished} finished)");
+    assert!(
+        killed > 0,
+        "no rotation was interrupted ({finished} finished)"
+    );
     let out = sesame(&vault)
         .env("SESAME_PASSPHRASE", &pass)
         .arg("verify")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // Nothing half-built is left behind.
     let stores = std::fs::read_dir(&vault)
         .unwrap()
@@ -270,7 +285,15 @@ fn sigkill_during_migration_leaves_a_vault_that_opens_whole() {
         }
         let out = sesame(&vault)
             .env("SESAME_PASSPHRASE", "v1 fixture passphrase")
-            .args(["secret", "get", "db", "--scope", "workspace", "--key", "password"])
+            .args([
+                "secret",
+                "get",
+                "db",
+                "--scope",
+                "workspace",
+                "--key",
+                "password",
+            ])
             .output()
             .unwrap();
         assert!(
