@@ -47,7 +47,9 @@ impl Key {
     }
 }
 
-/// An incremental keyed BLAKE2b-256 (for MACs over data streamed to or from a file).
+/// An incremental keyed BLAKE2b-256 (for MACs over data streamed to or from a file). Cloning
+/// a fresh one skips re-keying, for many short MACs under one key.
+#[derive(Clone)]
 pub struct Mac(blake2::Blake2bMac<blake2::digest::consts::U32>);
 
 impl Mac {

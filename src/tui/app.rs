@@ -381,7 +381,8 @@ impl App {
             Event::Resize(w, h) => self.size = (w, h),
             Event::Tick => self.on_tick(now, &mut out),
             Event::Unlocked(listing) => {
-                let damaged = listing.damaged.len();
+                let damaged = listing.damaged.len() + listing.problems.len();
+                let problem = listing.problems.first().cloned();
                 let count = listing.secrets.len();
                 self.screen = Screen::Main(Box::new(Main {
                     tab: Tab::Secrets,
@@ -394,9 +395,11 @@ impl App {
                     pending_reveal: None,
                     popup: None,
                 }));
-                if damaged > 0 {
+                if let Some(p) = problem {
+                    self.error(p);
+                } else if damaged > 0 {
                     self.error(format!(
-                        "{damaged} damaged record(s) could not be read; the rest of the vault is fine"
+                        "{damaged} damaged record(s) could not be read; the rest of the vault is fine (sesame recover brings back their last good copies)"
                     ));
                 } else if count == 0 {
                     self.info(format!(

@@ -63,15 +63,20 @@ pub fn run(session: Session) -> Result<()> {
         }
     }
     let mut term = terminal::setup()?;
-    let result = event_loop(&mut term, &mut app, &session, pending);
+    let mut vault = None;
+    let result = event_loop(&mut term, &mut app, &session, pending, &mut vault);
     terminal::restore();
+    // A long-lived process leaves a snapshot of what it changed (DESIGN §4).
+    if let Some(v) = vault.take() {
+        let _ = v.snapshot_if_due(true);
+    }
     let _ = term.show_cursor();
     result
 }
 
 struct Runtime<'a> {
     session: &'a Session,
-    vault: Option<Vault>,
+    vault: &'a mut Option<Vault>,
 }
 
 fn event_loop(
@@ -79,11 +84,9 @@ fn event_loop(
     app: &mut App,
     session: &Session,
     mut pending: Vec<Intent>,
+    vault: &mut Option<Vault>,
 ) -> Result<()> {
-    let mut rt = Runtime {
-        session,
-        vault: None,
-    };
+    let mut rt = Runtime { session, vault };
     let io = |e| crate::Error::io("terminal error", e);
     let size = term.size().map_err(io)?;
     app.update(Event::Resize(size.width, size.height), Instant::now());
@@ -138,7 +141,7 @@ impl Runtime<'_> {
                     Ok(mut v) => {
                         self.session.configure(&mut v);
                         let listing = v.list();
-                        self.vault = Some(v);
+                        *self.vault = Some(v);
                         Some(match listing {
                             Ok(l) => Event::Unlocked(l),
                             Err(e) => Event::UnlockFailed(e.to_string()),
@@ -150,7 +153,7 @@ impl Runtime<'_> {
             Intent::Unlock(pass) => match self.session.unlock(pass.expose().as_bytes()) {
                 Ok(v) => {
                     let listing = v.list();
-                    self.vault = Some(v);
+                    *self.vault = Some(v);
                     Some(match listing {
                         Ok(l) => Event::Unlocked(l),
                         Err(e) => Event::UnlockFailed(e.to_string()),
@@ -162,8 +165,11 @@ impl Runtime<'_> {
                 Err(e) => Some(Event::UnlockFailed(e.to_string())),
             },
             Intent::Lock => {
-                // Dropping the vault zeroizes its keys and releases the sled lock.
-                self.vault = None;
+                // A snapshot of what changed, then dropping the vault zeroizes its keys and
+                // releases the lock.
+                if let Some(v) = self.vault.take() {
+                    let _ = v.snapshot_if_due(true);
+                }
                 None
             }
             Intent::ClearClipboard => {

@@ -207,7 +207,7 @@ fn wrap_ad(vault_id: &[u8; 16]) -> Vec<u8> {
     [WRAP_AD, vault_id.as_slice()].concat()
 }
 
-fn checksum(bytes: &[u8]) -> [u8; 32] {
+pub(super) fn checksum(bytes: &[u8]) -> [u8; 32] {
     use blake2::Digest;
     blake2::Blake2b::<blake2::digest::consts::U32>::digest(bytes).into()
 }

@@ -500,13 +500,11 @@ impl Vault {
         Ok((meta, body))
     }
 
+    /// Opens a meta record. The associated data binds it to `key`, so a blob moved here from
+    /// elsewhere fails; whether its name really hashes to `key` is checked where one secret
+    /// is read ([`Vault::read_meta`]), not for every record of a listing.
     fn open_meta(&self, key: &[u8], blob: &[u8]) -> std::result::Result<MetaV2, OpenFailure> {
-        let meta: MetaV2 = self.keys.open(&self.vault_id, key, None, blob)?;
-        // The associated data binds the blob to this key; this guards the encoder.
-        if self.keys.secret_key(KIND_META, meta.scope, &meta.name) != key {
-            return Err(OpenFailure::Damaged);
-        }
-        Ok(meta)
+        self.keys.open(&self.vault_id, key, None, blob)
     }
 
     /// Reads and checks a meta: it must open, and its bucket of the commitment must add up.
@@ -520,6 +518,10 @@ impl Vault {
         let meta = self
             .open_meta(&key, &blob)
             .map_err(|f| record_error(what(), "metadata", f))?;
+        // The associated data already binds the blob to this key; this guards the encoder.
+        if meta.name != *name || meta.scope != scope {
+            return Err(record_error(what(), "metadata", OpenFailure::Damaged));
+        }
         self.check_bucket(&key, &what())?;
         Ok(meta)
     }

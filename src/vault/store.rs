@@ -79,7 +79,38 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
         // sled creates its files with the process umask: make them private whoever calls.
         super::files::restrict_umask();
-        let opened = catch_quietly(|| {
+        // The vault lock (taken first) keeps other processes out, so sled's own lock can only
+        // be held by a store this process just dropped: sled lets go of it from a background
+        // thread, a moment later. Wait for that rather than fail.
+        let start = std::time::Instant::now();
+        let (db, records) = loop {
+            match Store::open_sled(dir) {
+                Some(Err(sled::Error::Io(e)))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        && start.elapsed() < std::time::Duration::from_secs(5) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Some(Ok(pair)) => break pair,
+                Some(Err(e)) => return Err(open_error(dir, e)),
+                None => return Err(damaged(dir, "the database files cannot be opened")),
+            }
+        };
+        let log = File::open(dir.join(LOG_FILE)).ok();
+        let known = fs::read_dir(dir.join(BLOB_DIR))
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
+            .unwrap_or_default();
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            db,
+            records,
+            log,
+            synced_blobs: Mutex::new(known),
+        })
+    }
+
+    fn open_sled(dir: &Path) -> Option<sled::Result<(sled::Db, sled::Tree)>> {
+        catch_quietly(|| {
             sled::Config::new()
                 .path(dir)
                 // The working set of a developer vault is small, and a CLI process should
@@ -93,22 +124,6 @@ impl Store {
                     let records = db.open_tree(RECORDS_TREE)?;
                     Ok((db, records))
                 })
-        });
-        let (db, records) = match opened {
-            Some(Ok(pair)) => pair,
-            Some(Err(e)) => return Err(open_error(dir, e)),
-            None => return Err(damaged(dir, "the database files cannot be opened")),
-        };
-        let log = File::open(dir.join(LOG_FILE)).ok();
-        let known = fs::read_dir(dir.join(BLOB_DIR))
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
-            .unwrap_or_default();
-        Ok(Store {
-            dir: dir.to_path_buf(),
-            db,
-            records,
-            log,
-            synced_blobs: Mutex::new(known),
         })
     }
 

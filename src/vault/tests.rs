@@ -465,9 +465,23 @@ fn a_neighbour_of_a_damaged_record_is_served_with_a_notice() {
     }
     put(&v, &names[0], "a");
     put(&v, &names[1], "b");
-    let (key, mut blob) = raw(&v, KIND_META, &names[0]);
-    blob[30] ^= 4;
-    poke(&v, &key, Some(blob));
+    let (key, blob) = raw(&v, KIND_META, &names[0]);
+    // Damage inside the ciphertext leaves the group's sum as it was (the commitment hashes
+    // nonce and tag): the neighbour reads as verified.
+    let mut inside = blob.clone();
+    inside[30] ^= 4;
+    poke(&v, &key, Some(inside));
+    assert_eq!(value(&v, &names[1]), "b");
+    assert!(v.take_notices().is_empty());
+    assert!(matches!(
+        v.get(&name(&names[0]), None),
+        Err(Error::CorruptRecord { .. })
+    ));
+    // Damage to the nonce changes the sum: the neighbour is served, with a notice naming
+    // the damaged record, since its freshness cannot be confirmed.
+    let mut nonce = blob;
+    nonce[3] ^= 4;
+    poke(&v, &key, Some(nonce));
     assert_eq!(value(&v, &names[1]), "b");
     let notices = v.take_notices();
     assert_eq!(notices.len(), 1, "{notices:?}");
@@ -482,8 +496,12 @@ fn newer_formats_and_hostile_headers_are_refused() {
     let good = std::fs::read(path.join("header")).unwrap();
     let mut h = Header::decode(&good).ok().unwrap();
 
+    // A newer sesame writes a valid frame (the checksum covers the format number).
     let mut newer = good.clone();
     newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    let end = newer.len() - 32;
+    let sum = header::checksum(&newer[..end]);
+    newer[end..].copy_from_slice(&sum);
     std::fs::write(path.join("header"), &newer).unwrap();
     let err = Vault::unlock(&path, PASS).unwrap_err();
     assert!(
