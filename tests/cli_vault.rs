@@ -307,3 +307,174 @@ fn a_config_file_not_written_yet_means_the_defaults() {
         .assert()
         .success();
 }
+
+fn store_db(v: &TestVault) -> std::path::PathBuf {
+    std::fs::read_dir(v.vault_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("store-")
+        })
+        .expect("the live store")
+        .join("db")
+}
+
+#[test]
+fn verify_reports_and_recover_repairs_a_flipped_byte_in_the_store() {
+    let v = TestVault::new();
+    for i in 0..20 {
+        v.ok(&["secret", "create", &format!("s{i}"), &format!("--k=v{i}")]);
+    }
+    let out = v.ok(&["verify"]);
+    assert!(
+        out.contains("every group of records adds up (20 secret(s))"),
+        "{out}"
+    );
+    // One byte in the middle of what sled wrote.
+    let db = store_db(&v);
+    let mut bytes = std::fs::read(&db).unwrap();
+    let used = bytes.iter().rposition(|&b| b != 0).unwrap();
+    bytes[used / 2] ^= 0x08;
+    std::fs::write(&db, bytes).unwrap();
+
+    let mut c = v.cmd();
+    c.args(["secret", "list"]);
+    let err = fails(c, 1, &["damaged", "sesame recover"]);
+    assert!(!err.contains("No secrets"), "{err}");
+    let out = v.cmd().arg("verify").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("PROBLEM"));
+    common::one_line_error(&out.stderr, &["sesame recover"]);
+
+    let out = v.ok(&["recover"]);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("recovered: ")).count(),
+        20,
+        "{out}"
+    );
+    for i in 0..20 {
+        assert_eq!(
+            v.ok(&["secret", "get", &format!("s{i}"), "--key", "k"]),
+            format!("v{i}\n")
+        );
+    }
+    v.ok(&["verify"]);
+}
+
+#[test]
+fn rotate_key_keeps_every_secret_under_a_new_passphrase() {
+    let v = TestVault::new();
+    v.ok(&["secret", "create", "db", "--password=one"]);
+    v.ok(&["secret", "update", "db", "--password=two"]);
+    v.cmd()
+        .env("SESAME_NEW_PASSPHRASE", "rotated passphrase")
+        .args(["passwd", "--rotate-key"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("vault key replaced"));
+    let mut c = v.cmd();
+    c.args(["secret", "list"]);
+    fails(c, 4, &["wrong passphrase"]);
+    v.cmd()
+        .env("SESAME_PASSPHRASE", "rotated passphrase")
+        .args(["secret", "get", "db", "--key", "password"])
+        .assert()
+        .success()
+        .stdout("two\n");
+    v.cmd()
+        .env("SESAME_PASSPHRASE", "rotated passphrase")
+        .args(["secret", "history", "db"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 "));
+}
+
+#[test]
+fn delete_says_where_the_bytes_went_and_compact_runs_on_demand() {
+    let v = TestVault::new();
+    v.ok(&["secret", "create", "leaked", "--token=abc"]);
+    v.cmd()
+        .args(["secret", "delete", "leaked", "-y"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("gone from the vault's files"));
+    v.cmd()
+        .arg("compact")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Compacted"));
+    v.ok(&["verify"]);
+}
+
+#[test]
+fn init_does_not_take_over_a_directory_with_other_files() {
+    let v = TestVault::empty();
+    std::fs::create_dir(v.vault_dir()).unwrap();
+    std::fs::write(v.vault_dir().join("thesis.tex"), "mine").unwrap();
+    let mut c = v.cmd();
+    c.args(common::INIT_FAST);
+    fails(c, 6, &["other files", "empty or new directory"]);
+    assert_eq!(
+        std::fs::read_to_string(v.vault_dir().join("thesis.tex")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn a_real_format_1_vault_upgrades_once_and_says_so() {
+    let v = TestVault::empty();
+    copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-vault"),
+        &v.vault_dir(),
+    );
+    let out = v
+        .bare()
+        .env("SESAME_PASSPHRASE", "v1 fixture passphrase")
+        .args([
+            "secret",
+            "get",
+            "db",
+            "--scope",
+            "workspace",
+            "--key",
+            "password",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "pw3 ünïcödé\n");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("upgraded the vault"), "{stderr}");
+    let again = v
+        .bare()
+        .env("SESAME_PASSPHRASE", "v1 fixture passphrase")
+        .args(["secret", "list"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(
+        !String::from_utf8_lossy(&again.stderr).contains("upgraded"),
+        "said only once"
+    );
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

@@ -112,20 +112,20 @@ pub fn create_vault_dir(dir: &Path) -> Result<()> {
                 meta
             };
             if !meta.is_dir() {
-                return Err(Error::Usage(format!(
+                return Err(Error::Conflict(format!(
                     "{} exists and is not a directory: choose another place for the vault",
                     dir.display()
                 )));
             }
             if meta.uid() != euid() {
-                return Err(Error::Usage(format!(
+                return Err(Error::Other(format!(
                     "{} belongs to another user (uid {}): create the vault in a directory of your own",
                     dir.display(),
                     meta.uid()
                 )));
             }
             if meta.mode() & 0o1002 != 0 {
-                return Err(Error::Usage(format!(
+                return Err(Error::Other(format!(
                     "{} is writable by everyone (mode {:04o}): create the vault in a directory of your own",
                     dir.display(),
                     meta.mode() & 0o7777
@@ -133,7 +133,7 @@ pub fn create_vault_dir(dir: &Path) -> Result<()> {
             }
             let mut entries = fs::read_dir(dir).map_err(|e| io_err("cannot read", dir, e))?;
             if entries.next().is_some() {
-                return Err(Error::Usage(format!(
+                return Err(Error::Conflict(format!(
                     "{} already holds other files and is not a vault: choose an empty or new directory",
                     dir.display()
                 )));
@@ -177,7 +177,7 @@ pub fn writable(dir: &Path) -> bool {
 pub fn check_permissions(dir: &Path, may_fix: bool) -> Result<Vec<String>> {
     let meta = fs::metadata(dir).map_err(|e| io_err("cannot read", dir, e))?;
     if meta.uid() != euid() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Other(format!(
             "the vault at {} belongs to another user (uid {}): refusing to open it",
             dir.display(),
             meta.uid()

@@ -20,6 +20,7 @@
 mod codec;
 mod files;
 mod header;
+mod journal;
 mod migrate;
 mod rebuild;
 mod record;
@@ -156,6 +157,7 @@ impl Vault {
         );
         // The first commit writes the state record and then the header; the backup copy of
         // the key block follows. Until the header exists, the directory is not a vault.
+        journal::reset(dir, &vault.keys.snapshot, &vault_id, 0)?;
         let w = vault.writer()?;
         vault.commit(&w, Vec::new())?;
         header = vault.committed().header.clone();

@@ -214,10 +214,20 @@ fn read_snapshot_copies(
     vault_id: &[u8; 16],
 ) -> Result<(snapshot::Contents, BTreeMap<Id, Copy>, usize)> {
     let contents = snapshot::read(&file.path, keys, vault_id)?;
+    let (copies, damaged) = copies_of(contents.records.iter().map(|(k, b)| (k, b)), keys, vault_id);
+    Ok((contents, copies, damaged))
+}
+
+/// Checked copies of the secrets among `records`, and how many records failed.
+fn copies_of<'a>(
+    records: impl Iterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>,
+    keys: &Keys,
+    vault_id: &[u8; 16],
+) -> (BTreeMap<Id, Copy>, usize) {
     let mut metas = BTreeMap::new();
     let mut bodies = BTreeMap::new();
     let mut damaged = 0;
-    for (key, blob) in &contents.records {
+    for (key, blob) in records {
         match key.first() {
             Some(&KIND_META) => match keys.open::<MetaV2>(vault_id, key, None, blob) {
                 Ok(meta) if keys.secret_key(KIND_META, meta.scope, &meta.name) == *key => {
@@ -250,7 +260,74 @@ fn read_snapshot_copies(
             },
         );
     }
-    Ok((contents, copies, damaged))
+    (copies, damaged)
+}
+
+/// The newest intact snapshot with the journal replayed on top of it: the vault as of the
+/// last journaled write. `None` without an intact snapshot.
+struct Replayed {
+    generation: u64,
+    copies: BTreeMap<Id, Copy>,
+    /// Meta keys of every secret at that generation (including ones whose copy is damaged).
+    present: BTreeSet<Vec<u8>>,
+    source: String,
+    /// The journal's state could not be read, or was cut short by damage.
+    journal_note: Option<String>,
+}
+
+fn replay(dir: &Path, keys: &Keys, vault_id: &[u8; 16]) -> Option<Replayed> {
+    let contents = snapshot::list(dir).into_iter().find_map(|f| {
+        snapshot::read(&f.path, keys, vault_id)
+            .ok()
+            .filter(|c| c.intact)
+    })?;
+    let mut map: BTreeMap<Vec<u8>, Vec<u8>> = contents.records.into_iter().collect();
+    let mut generation = contents.generation;
+    let mut applied = 0;
+    let mut journal_note = None;
+    match super::journal::read(dir, &keys.snapshot, vault_id) {
+        Ok(Some(j)) => {
+            for (g, records) in j.writes {
+                if g <= generation {
+                    continue;
+                }
+                if g != generation + 1 {
+                    journal_note =
+                        Some(format!("the journal skips from write {generation} to {g}"));
+                    break;
+                }
+                for (k, blob) in records {
+                    match blob {
+                        Some(b) => map.insert(k, b),
+                        None => map.remove(&k),
+                    };
+                }
+                generation = g;
+                applied += 1;
+            }
+            if !j.intact {
+                journal_note = Some("the journal is damaged after its last readable write".into());
+            }
+        }
+        Ok(None) => journal_note = Some("there is no journal".into()),
+        Err(e) => journal_note = Some(e.to_string()),
+    }
+    let present = map
+        .keys()
+        .filter(|k| k.first() == Some(&KIND_META))
+        .cloned()
+        .collect();
+    let (copies, _) = copies_of(map.iter(), keys, vault_id);
+    Some(Replayed {
+        generation,
+        copies,
+        present,
+        source: format!(
+            "the snapshot of {} plus {applied} journaled write(s) (generation {generation})",
+            format_time(contents.written_at)
+        ),
+        journal_note,
+    })
 }
 
 impl Vault {
@@ -348,6 +425,20 @@ impl Vault {
                 r.bad(format!("records: reading stopped early: {e}"));
             }
         }
+        match super::journal::read(dir, &s.keys.snapshot, &s.header.vault_id) {
+            Ok(Some(j)) if j.intact => r.fine(format!(
+                "journal: intact, {} write(s) since generation {}",
+                j.writes.len(),
+                j.base
+            )),
+            Ok(Some(j)) => r.bad(format!(
+                "journal: damaged after {} readable write(s) since generation {}",
+                j.writes.len(),
+                j.base
+            )),
+            Ok(None) => r.bad("journal: missing (the next write starts a new one)".into()),
+            Err(e) => r.bad(format!("journal: {e}")),
+        }
         let snaps = snapshot::list(dir);
         if snaps.is_empty() {
             r.fine(
@@ -390,31 +481,71 @@ impl Vault {
         let mut report = RecoverReport::default();
         let account = s.header.account(&s.keys.header);
         let store = &s.store;
-        // The store speaks for a group of secrets (so one missing from it was deleted, not
-        // lost) only when it is complete: at the header's generation, and the group adds up.
-        let authoritative = |id: &Id| -> bool {
-            let (Some(state), Some(acc)) = (&store.state, account) else {
-                return false;
+        // Which secrets exist now, if some source can say: the store when it is whole and
+        // current, else the snapshot + journal replay when it reaches the header's
+        // generation. A secret absent from that source was deleted, not lost.
+        let replayed = replay(dir, &s.keys, &s.header.vault_id);
+        let store_whole = store.opened.is_ok()
+            && store.scan_error.is_none()
+            && store.damaged_keys.is_empty()
+            && match (&store.state, account) {
+                (Some(st), Some(acc)) => {
+                    st.generation >= acc.generation && store.tally.mismatches(st).is_empty()
+                }
+                _ => false,
             };
-            if store.opened.is_err()
-                || store.scan_error.is_some()
-                || state.generation < acc.generation
-            {
-                return false;
-            }
+        let replay_whole = replayed
+            .as_ref()
+            .is_some_and(|r| account.is_some_and(|a| r.generation >= a.generation));
+        let store_keys: BTreeSet<Vec<u8>> = store
+            .copies
+            .values()
+            .map(|c| s.keys.secret_key(KIND_META, c.meta.scope, &c.meta.name))
+            .chain(store.damaged_keys.iter().cloned())
+            .collect();
+        let exists = |id: &Id| -> bool {
             let k = s.keys.secret_key(KIND_META, id.0, &id.1);
-            store.tally.buckets[usize::from(k[1])] == state.buckets[usize::from(k[1])]
+            if store_whole {
+                store_keys.contains(&k)
+            } else if let (true, Some(r)) = (replay_whole, &replayed) {
+                r.present.contains(&k)
+            } else {
+                true
+            }
         };
 
         let mut chosen: BTreeMap<Id, (Copy, String)> = BTreeMap::new();
-        for (id, copy) in &store.copies {
-            if copy.body_blob.is_some() {
-                chosen.insert(id.clone(), (copy.clone(), "the store".into()));
-            }
-        }
         let mut generation = store.state.as_ref().map_or(0, |st| st.generation);
         generation = generation.max(account.map_or(0, |a| a.generation));
         let mut skipped_deleted = BTreeSet::new();
+        let mut offer =
+            |chosen: &mut BTreeMap<Id, (Copy, String)>, id: &Id, copy: &Copy, source: &str| {
+                if copy.body_blob.is_none() {
+                    return;
+                }
+                if !exists(id) {
+                    skipped_deleted.insert(id.clone());
+                    return;
+                }
+                let newer = chosen
+                    .get(id)
+                    .is_none_or(|(c, _)| copy.meta.generation > c.meta.generation);
+                if newer {
+                    chosen.insert(id.clone(), (copy.clone(), source.to_string()));
+                }
+            };
+        for (id, copy) in &store.copies {
+            offer(&mut chosen, id, copy, "the store");
+        }
+        if let Some(r) = &replayed {
+            generation = generation.max(r.generation);
+            for (id, copy) in &r.copies {
+                offer(&mut chosen, id, copy, &r.source);
+            }
+            if let Some(n) = &r.journal_note {
+                report.notes.push(format!("journal: {n}"));
+            }
+        }
         for f in snapshot::list(dir) {
             let (contents, copies, _) = match read_snapshot_copies(&f, &s.keys, &s.header.vault_id)
             {
@@ -432,24 +563,8 @@ impl Vault {
                 format_time(contents.written_at),
                 contents.generation
             );
-            for (id, copy) in copies {
-                if copy.body_blob.is_none() {
-                    continue;
-                }
-                let in_store = store.copies.contains_key(&id)
-                    || store
-                        .damaged_keys
-                        .contains(&s.keys.secret_key(KIND_META, id.0, &id.1));
-                if !in_store && authoritative(&id) {
-                    skipped_deleted.insert(id);
-                    continue;
-                }
-                let newer = chosen
-                    .get(&id)
-                    .is_none_or(|(c, _)| copy.meta.generation > c.meta.generation);
-                if newer {
-                    chosen.insert(id, (copy, source.clone()));
-                }
+            for (id, copy) in &copies {
+                offer(&mut chosen, id, copy, &source);
             }
         }
         for (id, (copy, source)) in &chosen {
@@ -500,6 +615,16 @@ impl Vault {
         if let Err(e) = &store.opened {
             report.notes.push(format!(
                 "the store could not be opened ({e}); everything came from snapshots"
+            ));
+        }
+        if let Some(acc) = account.filter(|_| s.header_note.is_none())
+            && (chosen.len() as u64) < acc.count
+        {
+            report.lost.push(format!(
+                "the header records {} secret(s) and {} could be found: {} written after the newest snapshot and its journal, or whose records are all damaged, could not be recovered",
+                acc.count,
+                chosen.len(),
+                acc.count - chosen.len() as u64
             ));
         }
         if !skipped_deleted.is_empty() {

@@ -117,6 +117,8 @@ pub fn write(
         let _ = fs::remove_file(&tmp);
     }
     result?;
+    // The snapshot holds everything up to `generation`: the journal starts again from it.
+    super::journal::reset(dir, &keys.snapshot, vault_id, generation)?;
     for old in list(dir).into_iter().skip(KEEP) {
         let _ = fs::remove_file(old.path);
     }
@@ -218,14 +220,19 @@ impl Vault {
                 return Ok(false);
             }
         }
+        self.write_snapshot(generation)?;
+        Ok(true)
+    }
+
+    /// Writes snapshot `generation` (the caller holds the write lock).
+    pub(super) fn write_snapshot(&self, generation: u64) -> Result<PathBuf> {
         write(
             &self.dir,
             &self.store,
             &self.keys,
             &self.vault_id,
             generation,
-        )?;
-        Ok(true)
+        )
     }
 
     /// Removes every snapshot and writes one of the current state (after the store was

@@ -53,7 +53,17 @@ impl Vault {
         // contribution is unknowable, so replacing or deleting it re-tallies its group.
         let mut retally = std::collections::BTreeSet::new();
         let mut touched = std::collections::BTreeMap::new();
+        // The journal copy of this write, dropped as soon as it is too big to journal.
+        let mut journaled: Option<Vec<super::journal::Record>> = Some(Vec::new());
+        let mut journal_size = 0usize;
         for (key, new) in changes {
+            journal_size += key.len() + new.as_ref().map_or(0, Vec::len) + 6;
+            if journal_size > super::journal::MAX_ENTRY {
+                journaled = None;
+            }
+            if let Some(j) = journaled.as_mut() {
+                j.push((key.clone(), new.clone()));
+            }
             let old = match super::state::bucket_of(&key) {
                 Some(b) => {
                     let old = self.store.get(&key)?;
@@ -97,11 +107,17 @@ impl Vault {
         }
         state.generation += 1;
         let state_key = Keys::state_key();
-        batch.insert(
-            &state_key,
-            self.keys.seal(&self.vault_id, &state_key, None, &state),
-        );
+        let state_blob = self.keys.seal(&self.vault_id, &state_key, None, &state);
+        if let Some(j) = journaled.as_mut() {
+            j.push((state_key.clone(), Some(state_blob.clone())));
+        }
+        batch.insert(&state_key, state_blob);
         self.store.apply(batch)?;
+        // The journal lets `recover` replay this write if the store is lost. A write too big
+        // to journal gets a snapshot instead, which starts a new journal.
+        let journal = journaled
+            .and_then(|j| super::journal::entry(&self.keys.snapshot, state.generation, &j));
+        let generation = state.generation;
         let mut c = self.committed();
         let account: Account = account_of(&self.keys, &c.header, &state);
         c.state = state;
@@ -115,7 +131,30 @@ impl Vault {
                 "the change was saved, but the vault header could not be updated ({e}); the next command completes it"
             ));
         }
+        let kept = match journal {
+            Some(entry) => self.journal_append(generation, &entry),
+            None => self.write_snapshot(generation).map(|_| ()),
+        };
+        if let Err(e) = kept {
+            self.notice(format!(
+                "the change was saved, but not its copy for 'sesame recover' ({e})"
+            ));
+        }
         Ok(())
+    }
+
+    /// Appends a journal entry; a missing journal is started afresh (it then continues the
+    /// write before this one, which `recover` joins to the snapshots as far as they reach).
+    fn journal_append(&self, generation: u64, entry: &[u8]) -> Result<()> {
+        if !self.dir.join(super::journal::JOURNAL_FILE).exists() {
+            super::journal::reset(
+                &self.dir,
+                &self.keys.snapshot,
+                &self.vault_id,
+                generation - 1,
+            )?;
+        }
+        super::journal::append(&self.dir, entry)
     }
 
     /// Both records of a secret, sealed for write generation `generation`.
