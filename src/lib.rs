@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod input;
+pub mod reference;
 pub mod schema;
 pub mod secret;
 pub mod session;
