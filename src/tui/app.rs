@@ -208,31 +208,6 @@ pub fn diff_keys(current: &Values, old: &Values) -> (Vec<String>, Vec<String>, V
     (added, removed, changed)
 }
 
-/// A rough passphrase strength hint: (label, advice).
-pub fn strength(p: &str) -> (&'static str, &'static str) {
-    let len = p.chars().count();
-    let classes = [
-        p.chars().any(|c| c.is_ascii_lowercase()),
-        p.chars().any(|c| c.is_ascii_uppercase()),
-        p.chars().any(|c| c.is_ascii_digit()),
-        p.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
-    let words = p.split_whitespace().count();
-    match (len, classes, words) {
-        (0, _, _) => ("", "use a long passphrase: four or more random words"),
-        (l, _, w) if l >= 20 && w >= 4 => ("strong", "four or more words: good"),
-        (l, c, _) if l >= 16 && c >= 3 => ("strong", "long and varied: good"),
-        (l, c, _) if l >= 12 && c >= 2 => ("fair", "longer is better: add a word or two"),
-        _ => (
-            "weak",
-            "too short to resist guessing: use four or more random words",
-        ),
-    }
-}
-
 /// A hidden text input for a passphrase, wiped when dropped or replaced.
 pub struct MaskedInput(TextArea<'static>);
 

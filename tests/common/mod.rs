@@ -2,6 +2,7 @@
 //! whose environment points only into the temp dir (no real config, vault or home is read).
 #![allow(dead_code)]
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -49,7 +50,21 @@ impl TestVault {
 
     /// `sesame` with no passphrase anywhere.
     pub fn bare(&self) -> Command {
-        let mut c = Command::cargo_bin("sesame").expect("binary");
+        Command::from_std(self.std_bare())
+    }
+
+    /// [`TestVault::bare`] as a `std::process::Command`, for tests that wire its stdio
+    /// themselves. It runs in a session of its own, without a controlling terminal: sesame
+    /// prompts on `/dev/tty`, and a test run from a terminal must not be asked anything.
+    pub fn std_bare(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("sesame"));
+        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
         let p = self.path();
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
