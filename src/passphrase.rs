@@ -33,6 +33,19 @@ static TAKEN: OnceLock<Taken> = OnceLock::new();
 pub unsafe fn take_env() {
     let take = |name: &str| {
         let value = std::env::var_os(name)?;
+        // The variable's bytes also sit in the block the kernel shows as /proc/PID/environ,
+        // which removing the variable does not touch: overwrite them there first.
+        if let Ok(c_name) = std::ffi::CString::new(name) {
+            // SAFETY: getenv returns a pointer to the NUL-terminated value inside the
+            // environment, valid until the environment changes; no other thread exists, and
+            // overwriting the value's own bytes (not its terminator) keeps it well-formed.
+            unsafe {
+                let p = libc::getenv(c_name.as_ptr());
+                if !p.is_null() {
+                    std::ptr::write_bytes(p, 0, libc::strlen(p));
+                }
+            }
+        }
         // SAFETY: the caller guarantees no other thread exists yet.
         unsafe { std::env::remove_var(name) };
         Some(

@@ -72,7 +72,9 @@ impl ScopeArgs {
 }
 
 fn parse_scope(s: &str) -> std::result::Result<Scope, String> {
-    s.parse::<Scope>().map_err(|e| e.to_string())
+    // Not echoed: clap's message shows the flag, and what was typed might not be a scope.
+    s.parse::<Scope>()
+        .map_err(|_| "use 'user' or 'workspace'".to_string())
 }
 
 #[derive(Args, Debug)]

@@ -34,7 +34,13 @@ pub fn message(e: &clap::Error, argv: &[OsString], cli: &Command) -> String {
                         "unexpected argument '{name}': a key takes its value after '=', as in {name}=VALUE (or {name}=@FILE); {help}"
                     );
                 }
-                let shown = if arg.contains('=') {
+                // clap may report `--password=hunter2` as `--password`: say a value was there.
+                let with_value = arg.contains('=')
+                    || argv.iter().any(|a| {
+                        a.to_str()
+                            .is_some_and(|a| a.starts_with(&format!("{name}=")))
+                    });
+                let shown = if with_value {
                     format!("{name}=…")
                 } else {
                     name.to_string()
@@ -123,7 +129,7 @@ fn flag_name(arg: &str) -> Option<&str> {
 /// "argument N" for the first argument equal to `arg` (1-based, the program not counted).
 fn position(argv: &[OsString], arg: &str) -> String {
     match argv.iter().skip(1).position(|a| a == arg) {
-        Some(i) => format!("argument {}", i + 1),
+        Some(i) => format!("argument #{}", i + 1),
         None => "argument".to_string(),
     }
 }

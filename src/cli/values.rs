@@ -20,7 +20,9 @@ pub struct ValueArgs {
     #[arg(long = "set", value_name = "KEY=VALUE", action = ArgAction::Append, hide = true)]
     pub set: Vec<String>,
     /// All values at once: a JSON or YAML mapping, or @FILE holding one
-    #[arg(long, value_name = "JSON|YAML|@FILE")]
+    // A YAML document may start with its `---` marker: without allow_hyphen_values clap takes
+    // it for a flag and echoes the whole document in its error.
+    #[arg(long, value_name = "JSON|YAML|@FILE", allow_hyphen_values = true)]
     pub values: Option<String>,
     /// Ask for keys and values (values hidden); without a terminal, read KEY=VALUE lines
     /// from stdin instead (values never appear in argv that way)

@@ -232,6 +232,8 @@ impl Drop for MaskedInput {
 
 fn masked_input() -> MaskedInput {
     let mut t = TextArea::default();
+    // A passphrase never enters an undo history (nothing to undo in a hidden input anyway).
+    t.set_max_histories(0);
     t.set_mask_char('•');
     t.set_cursor_line_style(ratatui::style::Style::default());
     MaskedInput(t)
