@@ -117,7 +117,10 @@ pub fn message(e: &clap::Error, argv: &[OsString], cli: &Command) -> String {
 fn flag_name(arg: &str) -> Option<&str> {
     let name = arg.split('=').next().unwrap_or(arg);
     let body = name.strip_prefix("--").or_else(|| name.strip_prefix('-'))?;
+    // A single dash takes one letter (`-p`); `-Xk9...` may well be a password.
+    let long = name.starts_with("--");
     let ok = !body.is_empty()
+        && (long || body.len() == 1)
         && body.len() <= 40
         && body.starts_with(|c: char| c.is_ascii_alphabetic())
         && body
@@ -198,4 +201,149 @@ fn clap_one_line(rendered: &str) -> String {
         .collect();
     let msg = lines.join(" ");
     msg.strip_prefix("error: ").unwrap_or(&msg).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use proptest::prelude::*;
+
+    use crate::cli::{Command, Usage, secret::SecretCommand, try_parse, values};
+
+    /// Marks a value: no error may contain it.
+    const MARK: &str = "Zq9VALUE";
+
+    fn marked() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9 =:/@.,{}'\"-]{0,12}".prop_map(|tail| format!("{MARK}{tail}"))
+    }
+
+    /// Tokens a command line may hold: commands, flags, and values in every position a
+    /// value can take (after `=`, as a stray word, after a flag, dash-prefixed, as a file).
+    fn token() -> impl Strategy<Value = String> {
+        let word = prop::sample::select(vec![
+            "secret",
+            "create",
+            "get",
+            "list",
+            "update",
+            "rename",
+            "delete",
+            "history",
+            "export",
+            "import",
+            "schema",
+            "show",
+            "init",
+            "passwd",
+            "db",
+            "--scope",
+            "user",
+            "--format",
+            "json",
+            "--key",
+            "--values",
+            "--vault",
+            "-p",
+            "-i",
+            "--raw",
+            "--headless",
+            "--filter",
+            "--remove-keys",
+            "--restore",
+            "--dry-run",
+            "-o",
+            "--",
+            "--set",
+            "--schema",
+            "-k",
+            "-y",
+            "--kdf-memory-mib",
+            "--help-me",
+        ])
+        .prop_map(str::to_string);
+        prop_oneof![
+            3 => word,
+            1 => marked(),
+            1 => marked().prop_map(|v| format!("--password={v}")),
+            1 => marked().prop_map(|v| format!("--format={v}")),
+            1 => marked().prop_map(|v| format!("-{v}")),
+            1 => marked().prop_map(|v| format!("--values=---\npw: [{v}")),
+            1 => marked().prop_map(|v| format!("pw={v}")),
+            1 => marked().prop_map(|v| format!("--cert=@{v}")),
+            1 => marked().prop_map(|v| format!("--values={{\"a\": [\"{v}\"]}}")),
+            1 => marked().prop_map(|v| format!("--values=a: {v}\n  b: 1")),
+            // (`--values @FILE` names a file, which is shown: no document starts with '@'.)
+        ]
+    }
+
+    /// A command that gets as far as reading values, then anything.
+    fn argv() -> impl Strategy<Value = Vec<String>> {
+        let prefix = prop::sample::select(vec![
+            &["secret", "create", "db"][..],
+            &["secret", "update", "db"],
+            &["secret", "get", "db"],
+            &["secret", "list"],
+            &["secret", "import"],
+            &["secret", "export"],
+            &["schema", "show"],
+            &["init"],
+            &["secret"],
+            &[],
+        ]);
+        (prefix, prop::collection::vec(token(), 0..6))
+            .prop_map(|(p, tail)| p.iter().map(|s| s.to_string()).chain(tail).collect())
+    }
+
+    fn check(argv: &[String]) -> Result<(), TestCaseError> {
+        let argv: Vec<OsString> = std::iter::once("sesame")
+            .chain(argv.iter().map(String::as_str))
+            .map(OsString::from)
+            .collect();
+        let msg = match try_parse(argv) {
+            Err(Usage::Error(msg)) => msg,
+            Err(Usage::Print(_)) => return Ok(()),
+            // Parsed: the value flags are read next; their errors must not quote either.
+            Ok(cli) => match cli.command {
+                Some(Command::Secret(SecretCommand::Create(a))) => {
+                    match values::from_flags(&a.values) {
+                        Err(e) => e.to_string(),
+                        Ok(_) => return Ok(()),
+                    }
+                }
+                Some(Command::Secret(SecretCommand::Update(a))) => {
+                    match values::from_flags(&a.values) {
+                        Err(e) => e.to_string(),
+                        Ok(_) => return Ok(()),
+                    }
+                }
+                _ => return Ok(()),
+            },
+        };
+        prop_assert!(!msg.contains(MARK), "value in {msg:?}");
+        prop_assert!(!msg.contains('\n'), "two lines: {msg:?}");
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn no_usage_or_value_error_quotes_a_value(argv in argv()) {
+            check(&argv)?;
+        }
+    }
+
+    #[test]
+    fn the_reported_findings() {
+        for argv in [
+            vec!["secret", "get", "db", "--password=Zq9VALUE"],
+            vec!["secret", "get", "db", "Zq9VALUE"],
+            vec!["secret", "create", "db", "--password", "Zq9VALUE"],
+            vec!["secret", "create", "db", "--values", "---\npw: [Zq9VALUE"],
+            vec!["secret", "get", "db", "-Zq9VALUE"],
+        ] {
+            let argv: Vec<String> = argv.into_iter().map(String::from).collect();
+            check(&argv).unwrap();
+        }
+    }
 }
