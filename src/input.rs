@@ -37,7 +37,7 @@ pub fn parse_assignment(arg: &str) -> Result<(String, SecretValue)> {
         return Err(no_equals());
     };
     check_key(key)?;
-    let value = parse_value(raw).map_err(|e| Error::Input(format!("--{key}: {e}")))?;
+    let value = parse_value(raw).map_err(|e| within(e, &format!("--{key}")))?;
     Ok((key.to_string(), value))
 }
 
@@ -53,8 +53,16 @@ pub fn parse_line(line: &str) -> Result<(String, SecretValue)> {
             "the text before the first '=' is not a key name ({why}; not shown, as it may be a value)"
         )));
     }
-    let value = parse_value(raw).map_err(|e| Error::Input(format!("key '{key}': {e}")))?;
+    let value = parse_value(raw).map_err(|e| within(e, &format!("key '{key}'")))?;
     Ok((key.to_string(), value))
+}
+
+/// `e` with `what` in front, keeping its kind: a missing file stays "not found" (exit 3).
+pub fn within(e: Error, what: &str) -> Error {
+    match e {
+        Error::NotFound(m) => Error::NotFound(format!("{what}: {m}")),
+        other => Error::Input(format!("{what}: {other}")),
+    }
 }
 
 /// Text without `=` may be a stray value: it is never echoed.
@@ -118,9 +126,9 @@ fn read_value_file(path: &str, named: bool) -> Result<SecretValue> {
     };
     let file = std::fs::File::open(&full).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory if named => {
-            fail("no such file".into())
+            Error::NotFound(format!("cannot read value file '{path}': no such file"))
         }
-        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => Error::Input(
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => Error::NotFound(
             "no file at the path after '@' (not shown, as it may be a value); write '@@' for a value that starts with '@'".into(),
         ),
         _ => fail(describe(e)),
@@ -153,7 +161,7 @@ pub fn parse_values(arg: &str) -> Result<Values> {
         Some(path) if !path.starts_with('@') => read_value_file(path, true),
         _ => parse_value(arg),
     }
-    .map_err(|e| Error::Input(format!("--values: {e}")))?;
+    .map_err(|e| within(e, "--values"))?;
     let origin = match arg.strip_prefix('@') {
         Some(path) if !path.starts_with('@') => format!("--values file '{path}'"),
         _ => "--values".to_string(),
@@ -725,6 +733,13 @@ mod tests {
             .collect()
     }
 
+    fn not_found(r: Result<impl fmt::Debug>) -> String {
+        match r {
+            Err(Error::NotFound(msg)) => msg,
+            other => panic!("expected a not-found error, got {other:?}"),
+        }
+    }
+
     fn input_err(r: Result<impl fmt::Debug>) -> String {
         match r {
             Err(Error::Input(msg)) => msg,
@@ -760,14 +775,14 @@ mod tests {
             parse_assignment("--a.b=1"),
             Err(Error::InvalidKey { .. })
         ));
-        let msg = input_err(parse_assignment("--cert=@/nonexistent/c.pem"));
+        let msg = not_found(parse_assignment("--cert=@/nonexistent/c.pem"));
         assert!(
             msg.starts_with("--cert: no file at the path after '@'")
                 && !msg.contains("nonexistent"),
             "{msg}"
         );
         // A password that starts with '@' is not echoed as a "file name" either.
-        let msg = input_err(parse_assignment("--password=@dm1nS3cret"));
+        let msg = not_found(parse_assignment("--password=@dm1nS3cret"));
         assert!(!msg.contains("dm1nS3cret") && msg.contains("'@@'"), "{msg}");
     }
 
@@ -818,7 +833,7 @@ mod tests {
             "plain @ text"
         );
         for msg in [
-            input_err(parse_value("@/no/such")),
+            not_found(parse_value("@/no/such")),
             input_err(parse_value("@")),
         ] {
             assert!(!msg.contains('\n'));

@@ -95,6 +95,16 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<()> {
 }
 
 pub fn passwd(ctx: &Context, args: PasswdArgs) -> Result<()> {
+    if ctx.passphrase_from_stdin()
+        && args
+            .new_passphrase_file
+            .as_deref()
+            .is_some_and(|p| p.as_os_str() == "-")
+    {
+        return Err(Error::Usage(
+            "--passphrase-file - and --new-passphrase-file - would both read stdin: give one of them as a file or variable".into(),
+        ));
+    }
     let mut vault = ctx.open_vault()?;
     let kdf = args.kdf.apply(vault.kdf_params())?;
     let new = new_passphrase(ctx, &args)?;

@@ -164,7 +164,7 @@ fn from_stdin(given: &mut Values) -> Result<()> {
             continue;
         }
         let (k, v) = input::parse_line(line)
-            .map_err(|e| Error::Input(format!("stdin line {}: {e}", n + 1)))?;
+            .map_err(|e| input::within(e, &format!("stdin line {}", n + 1)))?;
         add(given, k, v, "stdin")?;
     }
     Ok(())
