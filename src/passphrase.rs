@@ -72,7 +72,7 @@ pub fn from_env(name: &str) -> Result<Option<Zeroizing<String>>> {
             } else {
                 &t.passphrase
             };
-            v.as_ref().map(|r| r.clone())
+            v.clone()
         }
         None => std::env::var_os(name).map(|v| v.into_string().map(Zeroizing::new).map_err(|_| ())),
     };

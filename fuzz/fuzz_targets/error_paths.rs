@@ -12,10 +12,41 @@ use sesame::cli::{Command, Usage, try_parse, values};
 const MARK: &str = "Zq9VALUE";
 
 const WORDS: &[&str] = &[
-    "secret", "create", "get", "list", "update", "rename", "delete", "history", "export",
-    "import", "schema", "show", "init", "db", "--scope", "user", "--format", "json", "--key",
-    "--values", "--vault", "-p", "-i", "--raw", "--headless", "--filter", "--remove-keys",
-    "--restore", "--dry-run", "-o", "--", "--set", "--schema", "-k", "-y",
+    "secret",
+    "create",
+    "get",
+    "list",
+    "update",
+    "rename",
+    "delete",
+    "history",
+    "export",
+    "import",
+    "schema",
+    "show",
+    "init",
+    "db",
+    "--scope",
+    "user",
+    "--format",
+    "json",
+    "--key",
+    "--values",
+    "--vault",
+    "-p",
+    "-i",
+    "--raw",
+    "--headless",
+    "--filter",
+    "--remove-keys",
+    "--restore",
+    "--dry-run",
+    "-o",
+    "--",
+    "--set",
+    "--schema",
+    "-k",
+    "-y",
 ];
 
 /// One token from a template and a payload (the payload only ever lands in a value slot).
@@ -43,7 +74,9 @@ fuzz_target!(|data: &[u8]| {
     // Chunks separated by 0xff: first byte picks the template, the rest is the payload.
     let mut argv: Vec<OsString> = vec!["sesame".into()];
     for chunk in data.split(|b| *b == 0xff).take(10) {
-        let Some((&kind, rest)) = chunk.split_first() else { continue };
+        let Some((&kind, rest)) = chunk.split_first() else {
+            continue;
+        };
         let payload = String::from_utf8_lossy(rest);
         if payload.contains(['/', '\0']) {
             continue; // `@/dev/stdin` and friends would block; NUL cannot be in argv
@@ -60,14 +93,18 @@ fuzz_target!(|data: &[u8]| {
         Err(Usage::Error(msg)) => msg,
         Err(Usage::Print(_)) => return,
         Ok(cli) => match cli.command {
-            Some(Command::Secret(SecretCommand::Create(a))) => match values::from_flags(&a.values) {
-                Err(e) => e.to_string(),
-                Ok(_) => return,
-            },
-            Some(Command::Secret(SecretCommand::Update(a))) => match values::from_flags(&a.values) {
-                Err(e) => e.to_string(),
-                Ok(_) => return,
-            },
+            Some(Command::Secret(SecretCommand::Create(a))) => {
+                match values::from_flags(&a.values) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => return,
+                }
+            }
+            Some(Command::Secret(SecretCommand::Update(a))) => {
+                match values::from_flags(&a.values) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => return,
+                }
+            }
             _ => return,
         },
     };

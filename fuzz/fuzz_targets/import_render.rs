@@ -34,7 +34,13 @@ fuzz_target!(|text: &str| {
         })
         .collect();
     let metas: Vec<&SecretMeta> = secrets.iter().map(|s| &s.meta).collect();
-    for f in [Format::Table, Format::Json, Format::Yaml, Format::Csv, Format::Tsv] {
+    for f in [
+        Format::Table,
+        Format::Json,
+        Format::Yaml,
+        Format::Csv,
+        Format::Tsv,
+    ] {
         if let Some(t) = render_list(&metas, f).unwrap() {
             clean(&t);
         }

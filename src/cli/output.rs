@@ -94,8 +94,8 @@ pub fn warn_if_shared_file() {
     if unsafe { libc::fstat(1, &mut st) } != 0 {
         return;
     }
-    let mode = st.st_mode as u32;
-    if mode & libc::S_IFMT as u32 == libc::S_IFREG as u32 && mode & 0o077 != 0 {
+    let mode = st.st_mode;
+    if mode & libc::S_IFMT == libc::S_IFREG && mode & 0o077 != 0 {
         super::warn(&format!(
             "standard output is a file others can read (mode {:04o}) and now holds secret values: chmod 600 it (with 'secret export', -o FILE creates it private)",
             mode & 0o7777
