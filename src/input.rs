@@ -43,7 +43,7 @@ pub fn parse_assignment(arg: &str) -> Result<(String, SecretValue)> {
 
 /// One `KEY=VALUE` line of `-i` from a pipe. A line may be a bare value pasted on its own
 /// (a password with no key, a base64 blob whose `/` makes a bad "key"), so errors quote
-/// nothing from the line but a valid key.
+/// nothing from the line.
 pub fn parse_line(line: &str) -> Result<(String, SecretValue)> {
     let Some((key, raw)) = line.split_once('=') else {
         return Err(no_equals());
@@ -53,7 +53,9 @@ pub fn parse_line(line: &str) -> Result<(String, SecretValue)> {
             "the text before the first '=' is not a key name ({why}; not shown, as it may be a value)"
         )));
     }
-    let value = parse_value(raw).map_err(|e| within(e, &format!("key '{key}'")))?;
+    // Not even a valid key is named: a bare value with an '=' in it (`Tr0ub4dor=@x`) would
+    // make one of its own first half; the caller names the line by its number.
+    let value = parse_value(raw).map_err(|e| within(e, "its value"))?;
     Ok((key.to_string(), value))
 }
 
@@ -771,6 +773,13 @@ mod tests {
             );
         }
         assert_eq!(parse_line("pw=a=b").unwrap().1.expose(), "a=b");
+        // Found by `cargo fuzz run error_paths`: a bare value with '=' in it made a "key" of
+        // its first half, which the error then named.
+        let msg = not_found(parse_line("Zq9VALUE=@%"));
+        assert!(
+            !msg.contains("Zq9VALUE") && msg.starts_with("its value: "),
+            "{msg}"
+        );
         assert!(matches!(
             parse_assignment("--a.b=1"),
             Err(Error::InvalidKey { .. })

@@ -80,7 +80,9 @@ pub fn message(e: &clap::Error, argv: &[OsString], cli: &Command) -> String {
         ErrorKind::InvalidValue => {
             let arg = string(ContextKind::InvalidArg).unwrap_or("an argument");
             let valid = strings(ContextKind::ValidValue);
-            if valid.is_empty() {
+            if string(ContextKind::InvalidValue) == Some("") {
+                format!("'{arg}' needs a value; {help}")
+            } else if valid.is_empty() {
                 format!("invalid value for '{arg}'; {help}")
             } else {
                 format!("invalid value for '{arg}': use one of {}", valid.join(", "))
