@@ -149,3 +149,20 @@ fn a_passphrase_never_enters_an_undo_history() {
     };
     assert_eq!(p.expose(), "secret", "ctrl-u undid nothing");
 }
+
+#[test]
+fn the_form_refuses_a_secret_without_keys() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('n'), now);
+    typ(&mut a, "empty", now);
+    assert!(a.update(ctrl('s'), now).is_empty(), "nothing saved");
+    let Some(Popup::Form(f)) = &a.main().unwrap().popup else {
+        panic!("form closed")
+    };
+    assert!(
+        f.error.as_ref().unwrap().contains("at least one key"),
+        "{:?}",
+        f.error
+    );
+}

@@ -393,6 +393,10 @@ impl Form {
             }
             values.insert(k, SecretValue::new(v));
         }
+        if values.is_empty() {
+            // As the CLI refuses it: a secret is a group of key-value pairs, never none.
+            return Err("a secret needs at least one key: fill one in (ctrl-n adds a row)".into());
+        }
         Ok((name, values))
     }
 
