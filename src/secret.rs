@@ -33,6 +33,14 @@ impl Scope {
         }
     }
 
+    /// The other scope: the one a same-named secret here shadows, or is shadowed by.
+    pub fn other(self) -> Scope {
+        match self {
+            Scope::User => Scope::Workspace,
+            Scope::Workspace => Scope::User,
+        }
+    }
+
     pub(crate) fn tag(self) -> u8 {
         match self {
             Scope::User => 1,
@@ -135,6 +143,20 @@ pub fn check_key(key: &str) -> Result<()> {
         key: key.to_string(),
         why,
     })
+}
+
+/// What to tell someone whose write left `name` in both scopes (allowed: scopes are
+/// namespaces), written at `scope`: which of the two a lookup without a scope now finds.
+/// Both faces say the same thing.
+pub fn shadowing_note(name: &SecretName, scope: Scope) -> String {
+    match scope {
+        Scope::User => format!(
+            "'{name}' also exists in the workspace scope: a lookup without --scope (and {{{{{name}.KEY}}}}) now gets this user one"
+        ),
+        Scope::Workspace => format!(
+            "'{name}' also exists in the user scope, which a lookup without --scope gets first: reach this one with --scope workspace"
+        ),
+    }
 }
 
 /// A secret value: zeroized on drop, never printed by `Debug` or `Display`.

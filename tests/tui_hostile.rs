@@ -166,3 +166,18 @@ fn the_form_refuses_a_secret_without_keys() {
         f.error
     );
 }
+
+#[test]
+fn a_rename_that_shadows_says_so() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    // User "npm" renamed to "db", which the workspace scope has too.
+    let old = meta(Scope::User, "npm", "arbitrary", &["token"]);
+    let new = meta(Scope::User, "db", "arbitrary", &["token"]);
+    a.update(Event::Renamed { old, new }, now);
+    let status = &a.status.as_ref().unwrap().text;
+    assert!(
+        status.contains("'db' also exists in the workspace scope"),
+        "{status}"
+    );
+}

@@ -14,7 +14,9 @@ use super::{Context, Format, note, prompt, transfer, warn};
 use crate::envname::env_var_names;
 use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version, format_time};
+use crate::secret::{
+    Scope, Secret, SecretMeta, SecretName, Values, Version, format_time, shadowing_note,
+};
 use crate::vault::{Change, Vault};
 
 #[derive(Subcommand, Debug)]
@@ -211,21 +213,9 @@ fn create(ctx: &Context, a: CreateArgs) -> Result<()> {
 /// The same name in both scopes is allowed (scopes are namespaces), but a lookup without
 /// `--scope` then finds only the user one: say so when a write makes that happen.
 fn warn_if_shadowing(vault: &Vault, name: &SecretName, scope: Scope) {
-    let other = match scope {
-        Scope::User => Scope::Workspace,
-        Scope::Workspace => Scope::User,
-    };
-    if vault.resolve(name, Some(other)).is_err() {
-        return;
+    if vault.resolve(name, Some(scope.other())).is_ok() {
+        warn(&shadowing_note(name, scope));
     }
-    warn(&match scope {
-        Scope::User => format!(
-            "'{name}' also exists in the workspace scope: a lookup without --scope (and {{{{{name}.KEY}}}}) now gets this user one"
-        ),
-        Scope::Workspace => format!(
-            "'{name}' also exists in the user scope, which a lookup without --scope gets first: reach this one with --scope workspace"
-        ),
-    });
 }
 
 /// `secret get --format json|yaml`: the shape of DESIGN §3.

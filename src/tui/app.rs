@@ -20,7 +20,9 @@ mod pointer;
 mod popups;
 use crate::config::TuiConfig;
 use crate::schema::Registry;
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
+use crate::secret::{
+    Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version, shadowing_note,
+};
 use crate::vault::Change;
 
 /// Below this the TUI shows only a "terminal too small" message.
@@ -414,22 +416,28 @@ impl App {
                 }
             }
             Event::Saved { meta, verb } => {
-                let msg = format!(
+                let mut msg = format!(
                     "{verb} {} ({}), version {}",
                     meta.name, meta.scope, meta.version
                 );
                 if let Screen::Main(m) = &mut self.screen {
                     close_popup(m);
                     m.revealed = None;
+                    if verb == "created" && m.list.contains(meta.scope.other(), &meta.name) {
+                        msg = format!("{msg}; {}", shadowing_note(&meta.name, meta.scope));
+                    }
                     m.list.upsert(meta);
                 }
                 self.info(msg);
             }
             Event::Renamed { old, new } => {
-                let msg = format!("renamed {} to {} ({})", old.name, new.name, new.scope);
+                let mut msg = format!("renamed {} to {} ({})", old.name, new.name, new.scope);
                 if let Screen::Main(m) = &mut self.screen {
                     close_popup(m);
                     m.revealed = None;
+                    if m.list.contains(new.scope.other(), &new.name) {
+                        msg = format!("{msg}; {}", shadowing_note(&new.name, new.scope));
+                    }
                     m.list.remove(old.scope, &old.name);
                     m.list.upsert(new);
                 }
