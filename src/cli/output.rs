@@ -332,6 +332,25 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(visible("a\x1b]52;c;x\x07b"), "a\\x1b]52;c;x\\x07b");
+        assert_eq!(visible("\u{9b}2J\x7f\t\r\n"), "\\x9b2J\\x7f\\x09\\x0d\n");
+        assert!(matches!(visible("plain ünïcode\n"), Cow::Borrowed(_)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn visible_leaves_no_control_but_newline(s in "\\PC{0,16}|[\\x00-\\x1f\\x7f\\u{80}-\\u{a0}a\\\\]{0,16}") {
+            let v = visible(&s);
+            proptest::prop_assert!(!v.chars().any(|c| c.is_control() && c != '\n'));
+            proptest::prop_assert_eq!(visible(&v), v.clone(), "idempotent");
+            if !s.chars().any(|c| c.is_control() && c != '\n') {
+                proptest::prop_assert_eq!(v, Cow::Borrowed(s.as_str()));
+            }
+        }
+    }
+
+    #[test]
     fn env_lines_are_single_quoted() {
         assert_eq!(env_line("PW", "it's $HOME"), "PW='it'\\''s $HOME'\n");
     }
