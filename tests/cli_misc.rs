@@ -71,7 +71,7 @@ fn usage_errors_are_one_line_exit_2_and_echo_no_value() {
     let err = fails(
         c,
         2,
-        &["unrecognized command (argument 1", "secret, schema"],
+        &["unrecognized command (argument #1", "secret, schema"],
     );
     assert!(!err.contains("frobnicate"), "{err}");
     let mut c = v.bare();
