@@ -322,7 +322,11 @@ fn user_scope_wins_lookups_and_private_is_user() {
     fails(c, 2, &["--scope"]);
     let mut c = v.cmd();
     c.args(["secret", "get", "db", "--scope", "team"]);
-    fails(c, 2, &["invalid value for '--scope", "'user' or 'workspace'"]);
+    fails(
+        c,
+        2,
+        &["invalid value for '--scope", "'user' or 'workspace'"],
+    );
 }
 
 #[test]
