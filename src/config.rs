@@ -18,9 +18,12 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VaultConfig {
-    /// Vault directory; `--vault` and `SESAME_VAULT` win over it.
+    /// Vault directory; `--vault` and `SESAME_VAULT` win over it. Absolute, or `~/...`.
+    #[serde(deserialize_with = "vault_path")]
     pub path: Option<PathBuf>,
-    /// Earlier versions kept per secret.
+    /// Earlier versions kept per secret, 1 to [`MAX_HISTORY`]. `0` is refused: it would
+    /// read as "no limit" next to the timers' `0 = never`, yet erase every earlier version.
+    #[serde(deserialize_with = "history")]
     pub history: usize,
 }
 
@@ -33,14 +36,24 @@ impl Default for VaultConfig {
     }
 }
 
+/// The most earlier versions a secret may keep: each is a full copy of its values.
+pub const MAX_HISTORY: usize = 1000;
+/// Timer bounds: past these a number is a mistake (and `Instant + Duration` would overflow).
+pub const MAX_AUTO_LOCK_MINUTES: u64 = 7 * 24 * 60;
+pub const MAX_CLIPBOARD_CLEAR_SECONDS: u64 = 24 * 60 * 60;
+pub const MAX_REVEAL_SECONDS: u64 = 60 * 60;
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TuiConfig {
     /// Lock the TUI after this many minutes without input (0 = never).
+    #[serde(deserialize_with = "auto_lock_minutes")]
     pub auto_lock_minutes: u64,
     /// Clear a copied value from the clipboard after this many seconds (0 = never).
+    #[serde(deserialize_with = "clipboard_clear_seconds")]
     pub clipboard_clear_seconds: u64,
-    /// Hide revealed values again after this many seconds.
+    /// Hide revealed values again after this many seconds (1 or more: there is no "never").
+    #[serde(deserialize_with = "reveal_seconds")]
     pub reveal_seconds: u64,
     /// Key binding overrides: action name -> keys (e.g. `quit = ["q", "ctrl-c"]`).
     pub keys: BTreeMap<String, Vec<String>>,
@@ -55,6 +68,117 @@ impl Default for TuiConfig {
             keys: BTreeMap::new(),
         }
     }
+}
+
+// Each bounded value is checked as it is read, so the TOML parser's error carries the
+// value's line and column ("line 3, column 11: history = 0 ...").
+
+/// `value` if it lies in `min..=max`, else an error naming `key` and what it means.
+fn bounded<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+    min: u64,
+    max: u64,
+    meaning: &str,
+) -> std::result::Result<u64, D::Error> {
+    let v = u64::deserialize(d)?;
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{key} = {v} is out of range: use {min} to {max} ({meaning})"
+        )))
+    }
+}
+
+fn history<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize, D::Error> {
+    bounded(
+        d,
+        "history",
+        1,
+        MAX_HISTORY as u64,
+        "earlier versions kept per secret; 0 would erase them all on the next update",
+    )
+    .map(|v| v as usize)
+}
+
+fn auto_lock_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    bounded(
+        d,
+        "auto_lock_minutes",
+        0,
+        MAX_AUTO_LOCK_MINUTES,
+        "0 = never",
+    )
+}
+
+fn clipboard_clear_seconds<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<u64, D::Error> {
+    bounded(
+        d,
+        "clipboard_clear_seconds",
+        0,
+        MAX_CLIPBOARD_CLEAR_SECONDS,
+        "0 = never",
+    )
+}
+
+fn reveal_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    bounded(
+        d,
+        "reveal_seconds",
+        1,
+        MAX_REVEAL_SECONDS,
+        "a revealed value is always hidden again",
+    )
+}
+
+fn vault_path<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<PathBuf>, D::Error> {
+    let raw = String::deserialize(d)?;
+    expand_path(&raw, std::env::var_os("HOME").as_deref())
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// A path from the config file: absolute, or `~` / `~/...` under `home`. Refused, rather
+/// than guessed: `~user/...`, `$VARIABLES` (not expanded: a literal `$HOME` dir is as likely
+/// as not a mistake), and relative paths (relative to whichever directory sesame runs in).
+pub fn expand_path(
+    raw: &str,
+    home: Option<&std::ffi::OsStr>,
+) -> std::result::Result<PathBuf, String> {
+    let key = "path";
+    if raw.is_empty() {
+        return Err(format!(
+            "{key} is empty: remove it for the default, or give a directory"
+        ));
+    }
+    if raw.contains('$') {
+        return Err(format!(
+            "{key} holds '$': variables are not expanded in the config file; write ~/... or an absolute path"
+        ));
+    }
+    let expanded = if raw == "~" || raw.starts_with("~/") {
+        let home = home.filter(|h| !h.is_empty()).ok_or_else(|| {
+            format!("{key} starts with '~' but HOME is not set: write an absolute path")
+        })?;
+        Path::new(home).join(raw.trim_start_matches('~').trim_start_matches('/'))
+    } else if raw.starts_with('~') {
+        return Err(format!(
+            "{key} starts with '~name': only ~ (your home) is expanded; write an absolute path"
+        ));
+    } else {
+        PathBuf::from(raw)
+    };
+    if !expanded.is_absolute() {
+        return Err(format!(
+            "{key} is relative, so it would depend on the directory sesame runs in: write ~/... or an absolute path"
+        ));
+    }
+    Ok(expanded)
 }
 
 /// Platform directories (`directories`), overridable for tests through the usual flags.
@@ -140,6 +264,62 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("histroy") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn values_that_mean_two_things_or_nothing_are_refused_with_key_and_line() {
+        for (text, needles) in [
+            (
+                "[vault]\nhistory = 0\n",
+                &["line 2", "history = 0", "1 to 1000"][..],
+            ),
+            ("[vault]\nhistory = 5000\n", &["line 2", "history"]),
+            (
+                "\n[tui]\nreveal_seconds = 0\n",
+                &["line 3", "reveal_seconds"],
+            ),
+            (
+                "[tui]\nauto_lock_minutes = 18446744073709551615\n",
+                &["line 2", "auto_lock_minutes"],
+            ),
+            (
+                "[tui]\nclipboard_clear_seconds = 100000000\n",
+                &["line 2", "clipboard_clear_seconds"],
+            ),
+            (
+                "[vault]\npath = \"relative/vault\"\n",
+                &["line 2", "relative"],
+            ),
+            ("[vault]\npath = \"$HOME/vault\"\n", &["line 2", "'$'"]),
+            ("[vault]\npath = \"~bob/vault\"\n", &["line 2", "~name"]),
+            ("[vault]\npath = \"\"\n", &["line 2", "empty"]),
+        ] {
+            let err = Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains('\n'), "{err}");
+            for n in needles {
+                assert!(err.contains(n), "{n:?} not in {err:?} (from {text:?})");
+            }
+        }
+        let c = Config::parse(
+            "[tui]\nauto_lock_minutes = 0\nreveal_seconds = 1\n",
+            Path::new("c"),
+        )
+        .unwrap();
+        assert_eq!((c.tui.auto_lock_minutes, c.tui.reveal_seconds), (0, 1));
+    }
+
+    #[test]
+    fn tilde_expands_to_home() {
+        let home = std::ffi::OsStr::new("/home/me");
+        assert_eq!(
+            expand_path("~/v", Some(home)).unwrap(),
+            Path::new("/home/me/v")
+        );
+        assert_eq!(expand_path("~", Some(home)).unwrap(), Path::new("/home/me"));
+        assert_eq!(expand_path("/srv/v", None).unwrap(), Path::new("/srv/v"));
+        assert!(expand_path("~/v", None).unwrap_err().contains("HOME"));
     }
 
     #[test]

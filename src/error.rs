@@ -25,9 +25,10 @@ pub enum Error {
     #[error("wrong passphrase for the vault at {}", .0.display())]
     WrongPassphrase(PathBuf),
     #[error(
-        "the vault is locked and no passphrase was given: set SESAME_PASSPHRASE, pass --passphrase-file FILE, or run without --headless on a terminal"
+        "the vault is locked and {}: set SESAME_PASSPHRASE or pass --passphrase-file FILE ('-' reads it from stdin)",
+        if *.headless { "--headless forbids asking for the passphrase" } else { "there is no terminal to ask for the passphrase on" }
     )]
-    NoPassphrase,
+    NoPassphrase { headless: bool },
     #[error("{0}")]
     Passphrase(String),
     #[error("the vault at {} is in use by {holder}: close it there first (the sesame agent will lift this limit)", .path.display())]
@@ -57,7 +58,7 @@ pub enum Error {
         name: String,
         scope: Option<crate::Scope>,
     },
-    #[error("secret '{name}' has no key '{key}' (it has: {available})")]
+    #[error("secret '{name}' has no key '{}' (it has: {})", shown(.key), capped_list(.available))]
     KeyNotFound {
         name: String,
         key: String,
@@ -111,6 +112,27 @@ pub(crate) fn shown(name: &str) -> String {
     }
 }
 
+/// How many names a message lists before it says "and N more": a secret may have 40,000
+/// keys, and an error stays one readable line.
+pub const LIST_CAP: usize = 10;
+
+/// `items` joined with ", ", at most [`LIST_CAP`] of them, then "and N more".
+pub fn list_capped<S: AsRef<str>>(items: &[S]) -> String {
+    let mut out: Vec<&str> = items.iter().take(LIST_CAP).map(AsRef::as_ref).collect();
+    let more;
+    if items.len() > LIST_CAP {
+        more = format!("and {} more", items.len() - LIST_CAP);
+        out.push(&more);
+    }
+    out.join(", ")
+}
+
+/// A list already joined with ", " (as some errors carry it), capped like [`list_capped`].
+fn capped_list(joined: &str) -> String {
+    let items: Vec<&str> = joined.split(", ").collect();
+    list_capped(&items)
+}
+
 fn scope_hint(scope: &Option<crate::Scope>) -> String {
     match scope {
         Some(s) => format!(" in the {s} scope"),
@@ -128,7 +150,7 @@ impl Error {
             | KeyNotFound { .. }
             | VersionNotFound { .. }
             | NotFound(_) => exit::NOT_FOUND,
-            WrongPassphrase(_) | NoPassphrase | Passphrase(_) => exit::LOCKED,
+            WrongPassphrase(_) | NoPassphrase { .. } | Passphrase(_) => exit::LOCKED,
             InvalidName { .. }
             | InvalidKey { .. }
             | UnknownSchema(_)
@@ -186,5 +208,18 @@ mod tests {
         };
         assert!(e.to_string().contains(&format!("{}…", "x".repeat(39))));
         assert!(!e.to_string().contains(&"x".repeat(41)));
+    }
+
+    #[test]
+    fn long_key_lists_are_capped() {
+        let keys: Vec<String> = (0..40_000).map(|i| format!("k{i}")).collect();
+        let e = Error::KeyNotFound {
+            name: "big".into(),
+            key: "nope".into(),
+            available: keys.join(", "),
+        };
+        let msg = e.to_string();
+        assert!(msg.ends_with("k9, and 39990 more)"), "{msg}");
+        assert_eq!(list_capped(&["a", "b"]), "a, b");
     }
 }

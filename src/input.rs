@@ -1,9 +1,11 @@
 //! Parsers for what the user hands us: `--KEY=VALUE`, `@file` values, `--values` documents and
 //! export files. Errors say where (line and column) and what to do, but never echo a value.
 //!
-//! Scalars become strings as written where the format allows: YAML `port: 05432` gives
-//! `"05432"` and `on: yes` gives `"yes"`. JSON numbers are read as numbers, so `1.50` becomes
-//! `"1.5"`: quote a JSON value whose exact spelling matters.
+//! Scalars become strings exactly as written, or are refused; a value is never changed
+//! silently. YAML `port: 05432` gives `"05432"` and `on: yes` gives `"yes"`. A JSON parser
+//! reads numbers as numbers, which keeps whole numbers (`5432`, `-3`) exactly but would turn
+//! `1.50` into `1.5` and `12345678901234567890123` into `12345678901234568000000`: those are
+//! refused, naming the key, with the advice to quote them.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -15,48 +17,97 @@ use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 use crate::schema::DEFAULT_SCHEMA;
-use crate::secret::{Scope, SecretName, SecretValue, Values, check_key};
+use crate::secret::{MAX_TIMESTAMP, Scope, SecretName, SecretValue, Values, check_key};
 
-/// The `sesame_export` version this build writes and reads.
-pub const EXPORT_VERSION: u32 = 1;
+/// The `sesame_export` version this build writes. Version 2 ends with `count`; version 1
+/// (no `count`) is still read, see [`parse_export`].
+pub const EXPORT_VERSION: u32 = 2;
+/// The oldest `sesame_export` version this build reads.
+pub const EXPORT_VERSION_MIN: u32 = 1;
 
 /// A value file larger than this is almost certainly the wrong file, not a secret.
 pub const MAX_VALUE_FILE: u64 = 1 << 20;
 
 /// `--KEY=VALUE` from the command line (the leading `--` is optional): splits at the first
-/// `=`, checks the key, and resolves the value with [`parse_value`].
+/// `=`, checks the key, and resolves the value with [`parse_value`]. Errors quote the key (a
+/// flag name the user typed), never the value.
 pub fn parse_assignment(arg: &str) -> Result<(String, SecretValue)> {
     let body = arg.strip_prefix("--").unwrap_or(arg);
     let Some((key, raw)) = body.split_once('=') else {
-        // Only echo what we were given when it looks like a key; it might be a stray value.
-        return Err(Error::Input(if check_key(body).is_ok() {
-            format!(
-                "--{body} has no value: write --{body}=VALUE, or --{body}=@FILE to read it from a file"
-            )
-        } else {
-            "expected --KEY=VALUE (or --KEY=@FILE to read the value from a file)".to_string()
-        }));
+        return Err(no_equals());
     };
     check_key(key)?;
-    let value = parse_value(raw).map_err(|e| Error::Input(format!("--{key}: {e}")))?;
+    let value = parse_value(raw).map_err(|e| within(e, &format!("--{key}")))?;
     Ok((key.to_string(), value))
 }
 
+/// One `KEY=VALUE` line of `-i` from a pipe. A line may be a bare value pasted on its own
+/// (a password with no key, a base64 blob whose `/` makes a bad "key"), so errors quote
+/// nothing from the line.
+pub fn parse_line(line: &str) -> Result<(String, SecretValue)> {
+    let Some((key, raw)) = line.split_once('=') else {
+        return Err(no_equals());
+    };
+    if let Err(Error::InvalidKey { why, .. }) = check_key(key) {
+        return Err(Error::Input(format!(
+            "the text before the first '=' is not a key name ({why}; not shown, as it may be a value)"
+        )));
+    }
+    // Not even a valid key is named: a bare value with an '=' in it (`Tr0ub4dor=@x`) would
+    // make one of its own first half; the caller names the line by its number.
+    let value = parse_value(raw).map_err(|e| within(e, "its value"))?;
+    Ok((key.to_string(), value))
+}
+
+/// `e` with `what` in front, keeping its kind: a missing file stays "not found" (exit 3).
+pub fn within(e: Error, what: &str) -> Error {
+    match e {
+        Error::NotFound(m) => Error::NotFound(format!("{what}: {m}")),
+        other => Error::Input(format!("{what}: {other}")),
+    }
+}
+
+/// Text without `=` may be a stray value: it is never echoed.
+fn no_equals() -> Error {
+    Error::Input(
+        "expected KEY=VALUE, found no '=' (not shown, as it may be a value); KEY=@FILE reads the value from a file".into(),
+    )
+}
+
 /// ZenML's value syntax: `@path` is the content of that file, `@@text` the literal `@text`,
-/// anything else itself. A file is taken byte for byte (a PEM keeps its final newline; typed
-/// schema fields drop it when validated) and must be UTF-8 text of at most 1 MiB. `@~/x`
-/// expands `~` to `$HOME`, since the shell does not expand it after `=@`.
+/// anything else itself. `@~/x` expands `~` to `$HOME`, since the shell does not expand it
+/// after `=@`. A file must be UTF-8 text of at most 1 MiB.
+///
+/// Line endings, one rule under every schema: a file holding a single line loses that line's
+/// ending (`echo s3cret > pw.txt` gives `s3cret`, as `$(cat pw.txt)` would); a file of
+/// several lines is kept byte for byte (a PEM keeps its final newline).
 pub fn parse_value(raw: &str) -> Result<SecretValue> {
     if let Some(rest) = raw.strip_prefix("@@") {
         return Ok(SecretValue::new(format!("@{rest}")));
     }
     match raw.strip_prefix('@') {
-        Some(path) => read_value_file(path),
+        Some(path) => read_value_file(path, false),
         None => Ok(SecretValue::new(raw)),
     }
 }
 
-fn read_value_file(path: &str) -> Result<SecretValue> {
+/// `text` without its line ending if it is exactly one line; else `text` (see [`parse_value`]).
+pub fn single_line_file(mut text: String) -> String {
+    let body_len = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .filter(|body| !body.contains(['\n', '\r']))
+        .map(str::len);
+    if let Some(n) = body_len {
+        // truncate keeps the buffer (no copy of the value is left behind).
+        text.truncate(n);
+    }
+    text
+}
+
+/// `named`: the path may be shown even if no file is there (`--values @FILE`, where no
+/// document can start with '@'); otherwise it might be a value, and is not.
+fn read_value_file(path: &str, named: bool) -> Result<SecretValue> {
     if path.is_empty() {
         return Err(Error::Input(
             "'@' must be followed by a file name (write '@@' for a value that starts with '@')"
@@ -67,16 +118,23 @@ fn read_value_file(path: &str) -> Result<SecretValue> {
         (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
         _ => std::path::PathBuf::from(path),
     };
+    // A path that names no file may be a value that happens to start with '@' (a password),
+    // so only a file that exists is named in an error.
     let fail = |why: String| Error::Input(format!("cannot read value file '{path}': {why}"));
     let describe = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            "no such file (write '@@' for a value that starts with '@')".to_string()
-        }
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
         _ => e.to_string(),
     };
-    let file = std::fs::File::open(&full).map_err(|e| fail(describe(e)))?;
+    let file = std::fs::File::open(&full).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory if named => {
+            Error::NotFound(format!("cannot read value file '{path}': no such file"))
+        }
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => Error::NotFound(
+            "no file at the path after '@' (not shown, as it may be a value); write '@@' for a value that starts with '@'".into(),
+        ),
+        _ => fail(describe(e)),
+    })?;
     let mut bytes = Vec::new();
     file.take(MAX_VALUE_FILE + 1)
         .read_to_end(&mut bytes)
@@ -88,7 +146,7 @@ fn read_value_file(path: &str) -> Result<SecretValue> {
         ));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(SecretValue::new(text)),
+        Ok(text) => Ok(SecretValue::new(single_line_file(text))),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             e.into_bytes().zeroize();
@@ -101,7 +159,11 @@ fn read_value_file(path: &str) -> Result<SecretValue> {
 
 /// `--values`: an inline JSON or YAML mapping, or `@FILE` holding one (see [`parse_values_text`]).
 pub fn parse_values(arg: &str) -> Result<Values> {
-    let text = parse_value(arg).map_err(|e| Error::Input(format!("--values: {e}")))?;
+    let text = match arg.strip_prefix('@') {
+        Some(path) if !path.starts_with('@') => read_value_file(path, true),
+        _ => parse_value(arg),
+    }
+    .map_err(|e| within(e, "--values"))?;
     let origin = match arg.strip_prefix('@') {
         Some(path) if !path.starts_with('@') => format!("--values file '{path}'"),
         _ => "--values".to_string(),
@@ -114,7 +176,8 @@ pub fn parse_values(arg: &str) -> Result<Values> {
 /// mapping). Strings, numbers and booleans become strings; null, lists and nested mappings
 /// are refused naming the key, as are invalid and duplicate keys. `origin` starts each error.
 pub fn parse_values_text(text: &str, origin: &str) -> Result<Values> {
-    parse_document::<ValuesDoc>(text, origin, "a mapping like {\"user\": \"ada\"}").map(|doc| doc.0)
+    parse_document::<ValuesDoc>(text, origin, "a mapping like {\"user\": \"ada\"}")
+        .map(|(doc, _)| doc.0)
 }
 
 /// One secret in an export document.
@@ -145,12 +208,18 @@ pub struct ExportDocument {
     /// Format version, [`EXPORT_VERSION`].
     pub sesame_export: u32,
     pub secrets: Vec<ExportedSecret>,
+    /// The number of secrets, written last as the end marker: a file cut short (a full disk,
+    /// a partial copy) loses it, and YAML, unlike JSON, would otherwise parse what is left
+    /// as a smaller, valid document. Required from version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
 }
 
 impl ExportDocument {
     pub fn new(secrets: Vec<ExportedSecret>) -> Self {
         ExportDocument {
             sesame_export: EXPORT_VERSION,
+            count: Some(secrets.len()),
             secrets,
         }
     }
@@ -165,33 +234,61 @@ impl ExportDocument {
     }
 }
 
-/// Parses an export document, JSON or YAML (told apart by content, as `--values` is). Refuses
-/// unknown format versions and a (scope, name) that appears twice.
+/// Parses an export document, JSON or YAML (told apart by content, as `--values` is).
+/// Refuses unknown format versions, a (scope, name) that appears twice, times past year 9999,
+/// and a document whose end marker (`count`) is missing or disagrees with its secrets.
+///
+/// Version 1 documents (written before the end marker) are read when they are JSON, whose
+/// closing brackets already prove the file complete; a version 1 YAML document is refused
+/// with advice, since a cut-short one cannot be told from a whole one.
 pub fn parse_export(text: &str, origin: &str) -> Result<ExportDocument> {
-    let doc = match parse_document::<ExportDocument>(
+    let (doc, format) = match parse_document::<ExportDocument>(
         text,
         origin,
-        "an export document (sesame_export: 1)",
+        "an export document (sesame_export: 2)",
     ) {
-        Ok(doc) => doc,
+        Ok(parsed) => parsed,
         Err(e) => {
             // A newer format probably fails to parse for other reasons first; say the real one.
             #[derive(Deserialize)]
             struct Probe {
                 sesame_export: Option<u32>,
             }
-            if let Ok(Probe {
-                sesame_export: Some(v),
-            }) = parse_document::<Probe>(text, origin, "")
-                && v != EXPORT_VERSION
+            if let Ok((
+                Probe {
+                    sesame_export: Some(v),
+                },
+                _,
+            )) = parse_document::<Probe>(text, origin, "")
+                && !(EXPORT_VERSION_MIN..=EXPORT_VERSION).contains(&v)
             {
                 return Err(unsupported_version(origin, v));
             }
             return Err(e);
         }
     };
-    if doc.sesame_export != EXPORT_VERSION {
+    if !(EXPORT_VERSION_MIN..=EXPORT_VERSION).contains(&doc.sesame_export) {
         return Err(unsupported_version(origin, doc.sesame_export));
+    }
+    match doc.count {
+        Some(n) if n != doc.secrets.len() => {
+            return Err(Error::Input(format!(
+                "{origin}: the end marker says {n} secret(s) but the file holds {}: it was cut short or edited; nothing was imported",
+                doc.secrets.len()
+            )));
+        }
+        Some(_) => {}
+        None if doc.sesame_export >= 2 => {
+            return Err(Error::Input(format!(
+                "{origin}: the end marker ('count', the last line of an export) is missing: the file was cut short; export it again"
+            )));
+        }
+        None if format == Format::Yaml => {
+            return Err(Error::Input(format!(
+                "{origin}: a version 1 YAML export has no end marker, so a cut-short file cannot be told from a whole one: check that it ends with its last secret, then add a last line 'count: N' (N = its number of secrets) and import it again"
+            )));
+        }
+        None => {}
     }
     let mut seen = std::collections::BTreeSet::new();
     for s in &doc.secrets {
@@ -201,13 +298,23 @@ pub fn parse_export(text: &str, origin: &str) -> Result<ExportDocument> {
                 s.name, s.scope
             )));
         }
+        // Checked at the door: a time no date can show would otherwise be stored and meet
+        // every later reader (list, get, history, the TUI, an export, a sync).
+        for (field, t) in [("created", s.created), ("updated", s.updated)] {
+            if let Some(t) = t.filter(|t| *t > MAX_TIMESTAMP) {
+                return Err(Error::Input(format!(
+                    "{origin}: secret '{}' ({}): '{field}' is {t}, past 9999-12-31T23:59:59Z; times are seconds since 1970 (not milliseconds): fix or remove it",
+                    s.name, s.scope
+                )));
+            }
+        }
     }
     Ok(doc)
 }
 
 fn unsupported_version(origin: &str, v: u32) -> Error {
     Error::Input(format!(
-        "{origin}: export format version {v} is not supported (this sesame reads version {EXPORT_VERSION}): upgrade sesame"
+        "{origin}: export format version {v} is not supported (this sesame reads versions {EXPORT_VERSION_MIN} to {EXPORT_VERSION}): upgrade sesame"
     ))
 }
 
@@ -235,7 +342,11 @@ struct Located {
     syntax: bool,
 }
 
-fn parse_document<T: de::DeserializeOwned>(text: &str, origin: &str, expected: &str) -> Result<T> {
+fn parse_document<T: de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+    expected: &str,
+) -> Result<(T, Format)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(Error::Input(format!(
@@ -261,7 +372,7 @@ fn parse_document<T: de::DeserializeOwned>(text: &str, origin: &str, expected: &
     } else {
         (Format::Yaml, yaml())
     };
-    result.map_err(|e| {
+    result.map(|v| (v, format)).map_err(|e| {
         Error::Input(format!(
             "{origin}: invalid {format} at line {}, column {}: {}",
             e.line, e.column, e.msg
@@ -428,8 +539,14 @@ impl<'de> Visitor<'de> for ScalarVisitor<'_> {
     fn visit_u128<E: de::Error>(self, v: u128) -> std::result::Result<SecretValue, E> {
         Ok(SecretValue::new(v.to_string()))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<SecretValue, E> {
-        Ok(SecretValue::new(v.to_string()))
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<SecretValue, E> {
+        // Only JSON gets here (YAML scalars are read as written). serde_json hands over a
+        // fraction, an exponent, `-0` or a whole number past 64 bits as a float, already
+        // rounded: the text as written is gone, so the value is refused, not changed.
+        Err(E::custom(format!(
+            "key '{}' holds a number that JSON reading would change (a fraction, an exponent, or more than 64 bits): write it as a string, in quotes",
+            self.key
+        )))
     }
     fn visit_unit<E: de::Error>(self) -> std::result::Result<SecretValue, E> {
         Err(null_value(self.key))
@@ -595,10 +712,13 @@ fn scrub(msg: &str) -> String {
         return format!("unknown value, {expected}");
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
-        let (field, tail) = match rest.rfind("`, ") {
-            Some(i) => (&rest[..i], &rest[i + 3..]),
-            None => (rest, ""),
-        };
+        // serde writes "unknown field `F`, expected `a`, `b`" (or ", there are no fields"):
+        // the list holds "`, " too, so split at the tail's start, not at the last "`, ".
+        let (field, tail) = ["`, expected ", "`, there are no fields"]
+            .iter()
+            .filter_map(|sep| rest.rfind(sep).map(|i| (&rest[..i], &rest[i + 3..])))
+            .next()
+            .unwrap_or((rest, ""));
         return format!("unknown field {}, {tail}", show_name(field));
     }
     msg.to_string()
@@ -615,6 +735,13 @@ mod tests {
             .collect()
     }
 
+    fn not_found(r: Result<impl fmt::Debug>) -> String {
+        match r {
+            Err(Error::NotFound(msg)) => msg,
+            other => panic!("expected a not-found error, got {other:?}"),
+        }
+    }
+
     fn input_err(r: Result<impl fmt::Debug>) -> String {
         match r {
             Err(Error::Input(msg)) => msg,
@@ -629,18 +756,43 @@ mod tests {
         let (k, v) = parse_assignment("user=").unwrap();
         assert_eq!((k.as_str(), v.expose()), ("user", ""));
         assert_eq!(parse_assignment("--x=@@home").unwrap().1.expose(), "@home");
-        assert!(input_err(parse_assignment("--password")).contains("--password=VALUE"));
-        let msg = input_err(parse_assignment("hunter2 secret"));
-        assert!(!msg.contains("hunter2"), "{msg}");
+        for bare in ["--password", "hunter2", "hunter2 secret"] {
+            let msg = input_err(parse_assignment(bare));
+            assert!(
+                msg.contains("KEY=VALUE") && !msg.contains("hunter2"),
+                "{msg}"
+            );
+            assert!(!msg.contains("password"), "{msg}");
+        }
+        // A piped line: neither a bare value nor a value-looking "key" is echoed.
+        for line in ["hunter2", "ab/cd+ef==", "my password=x"] {
+            let msg = input_err(parse_line(line));
+            assert!(
+                !msg.contains("hunter2") && !msg.contains("ab/cd") && !msg.contains("my pass"),
+                "{msg}"
+            );
+        }
+        assert_eq!(parse_line("pw=a=b").unwrap().1.expose(), "a=b");
+        // Found by `cargo fuzz run error_paths`: a bare value with '=' in it made a "key" of
+        // its first half, which the error then named.
+        let msg = not_found(parse_line("Zq9VALUE=@%"));
+        assert!(
+            !msg.contains("Zq9VALUE") && msg.starts_with("its value: "),
+            "{msg}"
+        );
         assert!(matches!(
             parse_assignment("--a.b=1"),
             Err(Error::InvalidKey { .. })
         ));
-        let msg = input_err(parse_assignment("--cert=@/nonexistent/c.pem"));
+        let msg = not_found(parse_assignment("--cert=@/nonexistent/c.pem"));
         assert!(
-            msg.starts_with("--cert: cannot read value file '/nonexistent/c.pem': no such file"),
+            msg.starts_with("--cert: no file at the path after '@'")
+                && !msg.contains("nonexistent"),
             "{msg}"
         );
+        // A password that starts with '@' is not echoed as a "file name" either.
+        let msg = not_found(parse_assignment("--password=@dm1nS3cret"));
+        assert!(!msg.contains("dm1nS3cret") && msg.contains("'@@'"), "{msg}");
     }
 
     #[test]
@@ -650,6 +802,23 @@ mod tests {
         std::fs::write(&pem, "-----BEGIN-----\nabc\n-----END-----\n").unwrap();
         let v = parse_value(&format!("@{}", pem.display())).unwrap();
         assert_eq!(v.expose(), "-----BEGIN-----\nabc\n-----END-----\n");
+        // One rule for line endings: a one-line file loses its ending, more lines keep theirs.
+        for (text, want) in [
+            ("s3cret\n", "s3cret"),
+            ("s3cret\r\n", "s3cret"),
+            ("s3cret", "s3cret"),
+            ("s3cret\n\n", "s3cret\n\n"),
+            ("a\nb\n", "a\nb\n"),
+            ("\n", ""),
+        ] {
+            let f = dir.path().join("one");
+            std::fs::write(&f, text).unwrap();
+            assert_eq!(
+                parse_value(&format!("@{}", f.display())).unwrap().expose(),
+                want,
+                "{text:?}"
+            );
+        }
 
         let bin = dir.path().join("bin");
         std::fs::write(&bin, b"SECRET\xff\xfe").unwrap();
@@ -673,7 +842,7 @@ mod tests {
             "plain @ text"
         );
         for msg in [
-            input_err(parse_value("@/no/such")),
+            not_found(parse_value("@/no/such")),
             input_err(parse_value("@")),
         ] {
             assert!(!msg.contains('\n'));
@@ -705,10 +874,31 @@ mod tests {
             got,
             ["05432", "yes", "1.50", "0x1F", "~x", "line1\nline2\n"]
         );
+        // JSON whole numbers are exact; what a JSON reader would round is refused.
         assert_eq!(
-            parse_values(r#"{"a": 1.50, "b": -3, "c": false}"#).unwrap(),
-            values(&[("a", "1.5"), ("b", "-3"), ("c", "false")])
+            parse_values(
+                r#"{"a": 18446744073709551615, "b": -3, "c": false, "d": -9223372036854775808}"#
+            )
+            .unwrap(),
+            values(&[
+                ("a", "18446744073709551615"),
+                ("b", "-3"),
+                ("c", "false"),
+                ("d", "-9223372036854775808")
+            ])
         );
+        for (doc, key) in [
+            (r#"{"a": "x", "pi": 1.50}"#, "pi"),
+            (r#"{"big": 12345678901234567890123}"#, "big"),
+            (r#"{"e": 1e3}"#, "e"),
+            (r#"{"z": -0}"#, "z"),
+        ] {
+            let msg = input_err(parse_values(doc));
+            assert!(
+                msg.contains(&format!("key '{key}'")) && msg.contains("as a string"),
+                "{msg}"
+            );
+        }
         assert_eq!(parse_values("{}").unwrap(), Values::new());
     }
 
@@ -842,22 +1032,99 @@ mod tests {
             parse_export(&doc.to_yaml().unwrap(), "f.yaml").unwrap(),
             doc
         );
-        let minimal =
-            "sesame_export: 1\nsecrets:\n  - name: x\n    scope: user\n    values: {a: 1}\n";
+        let minimal = "sesame_export: 2\nsecrets:\n  - name: x\n    scope: user\n    values: {a: 1}\ncount: 1\n";
         let parsed = parse_export(minimal, "f").unwrap();
         assert_eq!(parsed.secrets[0].schema, DEFAULT_SCHEMA);
         assert_eq!(parsed.secrets[0].values["a"].expose(), "1");
+        // The end marker is the last thing written.
+        assert!(doc.to_json().trim_end().ends_with("\"count\": 2\n}"));
+        assert!(doc.to_yaml().unwrap().trim_end().ends_with("count: 2"));
+    }
+
+    #[test]
+    fn a_cut_short_export_is_refused_wherever_it_is_cut() {
+        let doc = sample_export();
+        for text in [doc.to_yaml().unwrap(), doc.to_json()] {
+            let whole = text.trim_end();
+            // Every cut that loses something (a byte of the last value, a key, a secret).
+            for end in (1..whole.len()).filter(|i| whole.is_char_boundary(*i)) {
+                let cut = &whole[..end];
+                assert!(
+                    parse_export(cut, "f").is_err(),
+                    "accepted a file cut at byte {end}: {cut:?}"
+                );
+            }
+        }
+        let msg = input_err(parse_export("sesame_export: 2\nsecrets: []\n", "f"));
+        assert!(
+            msg.contains("end marker") && msg.contains("cut short"),
+            "{msg}"
+        );
+        let msg = input_err(parse_export(
+            "sesame_export: 2\nsecrets: []\ncount: 3\n",
+            "f",
+        ));
+        assert!(
+            msg.contains("says 3 secret(s) but the file holds 0"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn version_1_exports_are_read_when_they_prove_complete() {
+        let v1_json = r#"{"sesame_export": 1, "secrets": [{"name": "x", "scope": "user", "values": {"a": "b"}}]}"#;
+        assert_eq!(parse_export(v1_json, "f").unwrap().secrets.len(), 1);
+        let v1_yaml =
+            "sesame_export: 1\nsecrets:\n  - name: x\n    scope: user\n    values: {a: b}\n";
+        let msg = input_err(parse_export(v1_yaml, "f"));
+        assert!(
+            msg.contains("no end marker") && msg.contains("count: N"),
+            "{msg}"
+        );
+        // Following the advice works.
+        let fixed = format!("{v1_yaml}count: 1\n");
+        assert_eq!(parse_export(&fixed, "f").unwrap().secrets.len(), 1);
+    }
+
+    #[test]
+    fn times_past_year_9999_are_refused_naming_secret_and_field() {
+        for (field, t) in [
+            ("created", MAX_TIMESTAMP + 1),
+            ("updated", 1_700_000_000_000),
+        ] {
+            let text = format!(
+                "{{\"sesame_export\": 2, \"secrets\": [{{\"name\": \"db\", \"scope\": \"user\", \"values\": {{}}, \"{field}\": {t}}}], \"count\": 1}}"
+            );
+            let msg = input_err(parse_export(&text, "f"));
+            assert!(
+                msg.contains("secret 'db' (user)") && msg.contains(&format!("'{field}' is {t}")),
+                "{msg}"
+            );
+        }
+        let ok = format!(
+            "{{\"sesame_export\": 2, \"secrets\": [{{\"name\": \"db\", \"scope\": \"user\", \"values\": {{}}, \"created\": {MAX_TIMESTAMP}}}], \"count\": 1}}"
+        );
+        assert!(parse_export(&ok, "f").is_ok());
     }
 
     #[test]
     fn export_refusals() {
-        let dup = "sesame_export: 1\nsecrets:\n  - {name: x, scope: user, values: {}}\n  - {name: x, scope: user, values: {}}\n";
+        let dup = "sesame_export: 2\nsecrets:\n  - {name: x, scope: user, values: {}}\n  - {name: x, scope: user, values: {}}\ncount: 2\n";
         assert!(
             input_err(parse_export(dup, "f"))
                 .contains("secret 'x' appears twice in the user scope")
         );
-        let newer = r#"{"sesame_export": 2, "secrets": [], "signature": "abc"}"#;
-        assert!(input_err(parse_export(newer, "f")).contains("version 2 is not supported"));
+        let newer = r#"{"sesame_export": 3, "secrets": [], "signature": "abc"}"#;
+        assert!(input_err(parse_export(newer, "f")).contains("version 3 is not supported"));
+        // An unknown field is named as itself (it was once reported as `updated`).
+        let msg = input_err(parse_export(
+            r#"{"sesame_export": 2, "secrets": [{"name": "x", "scope": "user", "values": {}, "passwd": "SECRET1"}], "count": 1}"#,
+            "f",
+        ));
+        assert!(
+            msg.contains("unknown field 'passwd', expected one of `name`"),
+            "{msg}"
+        );
         let cases: &[(&str, &str)] = &[
             (
                 "sesame_export: 1\nsecrets:\n  - name: x\n    scope: SECRET1\n    values: {}\n",
@@ -881,8 +1148,8 @@ mod tests {
                 "unknown value",
             ),
             (
-                "{\"sesame_export\": 1, \"secrets\": [{\"name\": \"x\", \"scope\": \"user\", \"values\": {}, \"SECRET1\": 1}]}",
-                "unknown field",
+                "{\"sesame_export\": 1, \"secrets\": [{\"name\": \"x\", \"scope\": \"user\", \"values\": {}, \"SECRET1 x\": 1}]}",
+                "unknown field (not a valid key name)",
             ),
             (
                 "{\"sesame_export\": 1, \"secrets\": \"SECRET1\"}",

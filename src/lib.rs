@@ -6,8 +6,11 @@
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod envname;
 pub mod error;
+pub mod hardening;
 pub mod input;
+pub mod passphrase;
 pub mod reference;
 pub mod schema;
 pub mod secret;

@@ -425,17 +425,27 @@ impl Schema {
             problems.push(format!(
                 "unknown field{} {} (its fields are: {})",
                 if unknown.len() == 1 { "" } else { "s" },
-                unknown.join(", "),
+                crate::error::list_capped(&unknown),
                 names.join(", ")
             ));
         }
         if problems.is_empty() {
             return Ok(());
         }
+        // A document of 40,000 bad keys must still give a readable line.
+        let shown: Vec<&str> = problems
+            .iter()
+            .take(crate::error::LIST_CAP)
+            .map(String::as_str)
+            .collect();
+        let more = match problems.len().saturating_sub(crate::error::LIST_CAP) {
+            0 => String::new(),
+            n => format!("; and {n} more problems"),
+        };
         Err(Error::Validation(format!(
-            "schema '{}': {}; see 'sesame schema show {}'",
+            "schema '{}': {}{more}; see 'sesame schema show {}'",
             self.name,
-            problems.join("; "),
+            shown.join("; "),
             self.name
         )))
     }
@@ -764,6 +774,15 @@ mod tests {
         }
         assert!(!msg.contains('\n'));
         assert!(!msg.contains("SECRET"), "a value leaked: {msg}");
+
+        // 40,000 unknown keys: named ten at a time, then counted.
+        let mut values: Values = (0..40_000)
+            .map(|i| (format!("k{i:05}"), SecretValue::new("v")))
+            .collect();
+        values.insert("user".into(), SecretValue::new("u"));
+        values.insert("password".into(), SecretValue::new("p"));
+        let msg = validation_msg(mysql, &mut values);
+        assert!(msg.len() < 400 && msg.contains("and 39990 more"), "{msg}");
     }
 
     #[test]

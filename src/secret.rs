@@ -33,6 +33,14 @@ impl Scope {
         }
     }
 
+    /// The other scope: the one a same-named secret here shadows, or is shadowed by.
+    pub fn other(self) -> Scope {
+        match self {
+            Scope::User => Scope::Workspace,
+            Scope::Workspace => Scope::User,
+        }
+    }
+
     pub(crate) fn tag(self) -> u8 {
         match self {
             Scope::User => 1,
@@ -137,6 +145,20 @@ pub fn check_key(key: &str) -> Result<()> {
     })
 }
 
+/// What to tell someone whose write left `name` in both scopes (allowed: scopes are
+/// namespaces), written at `scope`: which of the two a lookup without a scope now finds.
+/// Both faces say the same thing.
+pub fn shadowing_note(name: &SecretName, scope: Scope) -> String {
+    match scope {
+        Scope::User => format!(
+            "'{name}' also exists in the workspace scope: a lookup without --scope (and {{{{{name}.KEY}}}}) now gets this user one"
+        ),
+        Scope::Workspace => format!(
+            "'{name}' also exists in the user scope, which a lookup without --scope gets first: reach this one with --scope workspace"
+        ),
+    }
+}
+
 /// A secret value: zeroized on drop, never printed by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq, Default, Zeroize, ZeroizeOnDrop, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -178,7 +200,17 @@ pub fn now() -> Timestamp {
         .unwrap_or(0)
 }
 
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z). Import refuses later times;
+/// readers still meet them in records written before that check, or by other tools.
+pub const MAX_TIMESTAMP: Timestamp = 253_402_300_799;
+
+/// RFC 3339 in UTC. Total: a time past [`MAX_TIMESTAMP`] (a record from before import
+/// checked times, or milliseconds where seconds were meant) is shown as what it is rather
+/// than taking a listing, an export or the TUI down with it.
 pub fn format_time(t: Timestamp) -> String {
+    if t > MAX_TIMESTAMP {
+        return format!("invalid time ({t} s, past year 9999)");
+    }
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t))
         .to_string()
 }
@@ -243,6 +275,16 @@ mod tests {
         let mut m = Values::new();
         m.insert("password".into(), v);
         assert!(!format!("{m:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn format_time_is_total() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(MAX_TIMESTAMP), "9999-12-31T23:59:59Z");
+        for t in [MAX_TIMESTAMP + 1, 1_700_000_000_000, u64::MAX] {
+            let shown = format_time(t);
+            assert!(shown.starts_with("invalid time") && shown.contains(&t.to_string()));
+        }
     }
 
     #[test]

@@ -1,18 +1,19 @@
 //! Everything needed before a vault is open: global options, the config, the schemas, and the
 //! passphrase from the environment or a file. Both faces start here.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
+use crate::passphrase;
 use crate::schema::Registry;
 use crate::vault::Vault;
 
-/// Environment variables of DESIGN §3.
-pub const ENV_PASSPHRASE: &str = "SESAME_PASSPHRASE";
-pub const ENV_NEW_PASSPHRASE: &str = "SESAME_NEW_PASSPHRASE";
+/// Environment variables of DESIGN §3 (the passphrase ones live in `passphrase`).
+pub const ENV_VAULT: &str = "SESAME_VAULT";
+pub const ENV_CONFIG: &str = "SESAME_CONFIG";
 
 /// The global options every command shares.
 #[derive(Debug, Clone, Default)]
@@ -65,15 +66,12 @@ impl Session {
         }
     }
 
-    /// The passphrase from `SESAME_PASSPHRASE` or `--passphrase-file`, if either is given.
+    /// The passphrase from `--passphrase-file` or `SESAME_PASSPHRASE`, if either is given.
     pub fn passphrase_without_prompt(&self) -> Result<Option<Zeroizing<String>>> {
         if let Some(p) = &self.options.passphrase_file {
-            return read_passphrase_file(p).map(Some);
+            return passphrase::from_file(p).map(Some);
         }
-        match std::env::var(ENV_PASSPHRASE) {
-            Ok(p) => Ok(Some(Zeroizing::new(p))),
-            Err(_) => Ok(None),
-        }
+        passphrase::from_env(passphrase::ENV_PASSPHRASE)
     }
 
     /// Opens and unlocks the vault with the session's schemas and history limit.
@@ -90,21 +88,15 @@ impl Session {
     }
 }
 
-/// Reads a passphrase file: the first line, without its line ending. An empty file is an
-/// error, since an empty passphrase would protect nothing.
-pub fn read_passphrase_file(path: &Path) -> Result<Zeroizing<String>> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-        Error::Passphrase(format!(
-            "cannot read the passphrase file {}: {e}",
-            path.display()
-        ))
-    })?);
-    let line = text.lines().next().unwrap_or("");
-    if line.is_empty() {
-        return Err(Error::Passphrase(format!(
-            "the passphrase file {} is empty",
-            path.display()
-        )));
+/// A directory or file named by an environment variable (`SESAME_VAULT`, `SESAME_CONFIG`):
+/// `None` when unset; set but empty is a usage error of its own (an empty value is a
+/// mistake in a script, never a path).
+pub fn path_from_env(name: &str) -> Result<Option<PathBuf>> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Err(Error::Usage(format!(
+            "{name} is set but empty: set it to a path, or unset it for the default"
+        ))),
+        Some(v) => Ok(Some(PathBuf::from(v))),
     }
-    Ok(Zeroizing::new(line.to_string()))
 }

@@ -92,7 +92,7 @@ fn get_rejects_formats_that_do_not_fit() {
     fails(c, 2, &["--key"]);
     let mut c = v.cmd();
     c.args(["secret", "get", "db", "--format", "xml"]);
-    fails(c, 2, &["xml"]);
+    fails(c, 2, &["--format", "table, json"]);
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn malformed_values_name_line_and_column() {
     fails(c, 5, &["line"]);
     let mut c = v.cmd();
     c.args(["secret", "create", "x", "--values", "@missing.yaml"]);
-    fails(c, 5, &["missing.yaml"]);
+    fails(c, 3, &["missing.yaml"]);
     // Nothing was created.
     v.cmd()
         .args(["secret", "list", "--format", "json"])
@@ -206,7 +206,9 @@ fn value_files_missing_or_not_utf8() {
     let v = TestVault::new();
     let mut c = v.cmd();
     c.args(["secret", "create", "x", "--cert=@nope.pem"]);
-    fails(c, 5, &["nope.pem"]);
+    // The path after '@' may be a password that starts with '@': a missing one is not echoed.
+    let err = fails(c, 3, &["--cert", "no file at the path after '@'", "'@@'"]);
+    assert!(!err.contains("nope"), "{err}");
     v.file("bin.dat", [0xff, 0xfe, 0x00, 0x80]);
     let mut c = v.cmd();
     c.args(["secret", "create", "x", "--blob=@bin.dat"]);
@@ -320,7 +322,11 @@ fn user_scope_wins_lookups_and_private_is_user() {
     fails(c, 2, &["--scope"]);
     let mut c = v.cmd();
     c.args(["secret", "get", "db", "--scope", "team"]);
-    fails(c, 2, &["unknown scope 'team'"]);
+    fails(
+        c,
+        2,
+        &["invalid value for '--scope", "'user' or 'workspace'"],
+    );
 }
 
 #[test]

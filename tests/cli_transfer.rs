@@ -29,14 +29,15 @@ fn seeded() -> TestVault {
 fn export_json_yaml_env_and_scope() {
     let v = seeded();
     let doc = json(&v.ok(&["secret", "export"]));
-    assert_eq!(doc["sesame_export"], 1);
+    assert_eq!(doc["sesame_export"], 2);
     let secrets = doc["secrets"].as_array().unwrap();
     assert_eq!(secrets.len(), 3);
+    assert_eq!(doc["count"], 3);
     assert_eq!(secrets[0]["scope"], "user");
     assert_eq!(secrets[1]["values"]["password"], "p w'\"x");
     let yaml = v.ok(&["secret", "export", "--format", "yaml"]);
     assert!(
-        yaml.contains("sesame_export: 1") && yaml.contains("name: tls"),
+        yaml.contains("sesame_export: 2") && yaml.contains("name: tls"),
         "{yaml}"
     );
     let env = v.ok(&[
@@ -201,7 +202,7 @@ fn malformed_or_duplicate_imports_change_nothing() {
     fails(c, 5, &["not UTF-8"]);
     let mut c = v.cmd();
     c.args(["secret", "import", "missing.json"]);
-    fails(c, 1, &["missing.json"]);
+    fails(c, 3, &["missing.json"]);
     let names: Vec<String> = json(&v.ok(&["secret", "list", "--format", "json"]))
         .as_array()
         .unwrap()
@@ -214,8 +215,8 @@ fn malformed_or_duplicate_imports_change_nothing() {
 #[test]
 fn import_keeps_the_times_an_export_gave() {
     let v = TestVault::new();
-    let doc = "sesame_export: 1\nsecrets:\n- name: old\n  scope: workspace\n  values:\n    k: v\n  \
-               created: 1000000000\n  updated: 1000000100\n";
+    let doc = "sesame_export: 2\nsecrets:\n- name: old\n  scope: workspace\n  values:\n    k: v\n  \
+               created: 1000000000\n  updated: 1000000100\ncount: 1\n";
     let path = v.file("old.yaml", doc);
     v.cmd()
         .args(["secret", "import"])

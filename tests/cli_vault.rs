@@ -42,11 +42,13 @@ fn init_without_passphrase_headless_says_how_to_give_one() {
 fn init_refuses_unsafe_kdf_parameters() {
     let v = TestVault::empty();
     let mut c = v.cmd();
+    // Out-of-bounds flags are usage errors (exit 2), like any other bad flag value.
     c.args(["init", "--kdf-memory-mib", "100000"]);
-    fails(c, 1, &["key-derivation", "1024 MiB"]);
+    fails(c, 2, &["--kdf-*", "1024 MiB"]);
     let mut c = v.cmd();
     c.args(["init", "--kdf-iterations", "0"]);
-    fails(c, 1, &["iterations"]);
+    fails(c, 2, &["iterations"]);
+    assert!(!v.vault_dir().exists());
 }
 
 #[test]

@@ -78,8 +78,33 @@ pub fn rewrite_assignments(argv: Vec<OsString>, cli: &Command) -> Vec<OsString> 
     out
 }
 
+/// True when `argv` runs `secret create` or `secret update`, whose unknown `--X=Y` are keys.
+pub fn is_value_command(argv: &[OsString], cli: &Command) -> bool {
+    let takes_value = long_flags(cli).1;
+    let mut positionals = Vec::new();
+    let mut skip = false;
+    for a in argv.iter().skip(1) {
+        let Some(a) = a.to_str() else { continue };
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            skip = !long.contains('=') && takes_value.contains(long);
+        } else if !a.starts_with('-') {
+            positionals.push(a);
+            if positionals.len() == 2 {
+                break;
+            }
+        }
+    }
+    matches!(positionals.as_slice(), ["secret", cmd] if VALUE_COMMANDS.contains(cmd))
+}
+
 /// Long flag names of a command (plus `help`/`version`), and those that take a value.
-fn long_flags(cmd: &Command) -> (HashSet<String>, HashSet<String>) {
+pub(crate) fn long_flags(cmd: &Command) -> (HashSet<String>, HashSet<String>) {
     let mut all: HashSet<String> = ["help", "version"].iter().map(|s| s.to_string()).collect();
     let mut takes_value = HashSet::new();
     for a in cmd.get_arguments() {

@@ -12,6 +12,7 @@ pub mod schema;
 pub mod secret;
 pub mod start;
 pub mod transfer;
+pub mod usage;
 pub mod values;
 
 use std::ffi::OsString;
@@ -35,18 +36,26 @@ use crate::vault::Vault;
         4 wrong passphrase or locked, 5 validation failed, 6 conflict, 7 remote unreachable."
 )]
 pub struct Cli {
-    /// Vault directory [default: the platform data dir, e.g. ~/.local/share/sesame/vault]
-    #[arg(long, global = true, env = "SESAME_VAULT", value_name = "DIR")]
+    // SESAME_VAULT and SESAME_CONFIG are read by `session`, not clap: clap reports an empty
+    // variable as a missing `--vault` value, which names a flag the user never typed.
+    /// Vault directory [env: SESAME_VAULT] [default: the platform data dir, e.g.
+    /// ~/.local/share/sesame/vault]
+    #[arg(long, global = true, value_name = "DIR")]
     pub vault: Option<PathBuf>,
-    /// Config file [default: the platform config dir, e.g. ~/.config/sesame/config.toml]
-    #[arg(long, global = true, env = "SESAME_CONFIG", value_name = "FILE")]
+    /// Config file [env: SESAME_CONFIG] [default: the platform config dir, e.g.
+    /// ~/.config/sesame/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Read the passphrase from the first line of FILE (or set SESAME_PASSPHRASE)
+    /// Read the passphrase from the first line of FILE ('-' for stdin), or set SESAME_PASSPHRASE
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
     /// Never prompt: anything that would ask fails with an error instead (for scripts and CI)
     #[arg(long, global = true)]
     pub headless: bool,
+    /// Print names and values exactly as stored, control characters included (on a terminal
+    /// they are otherwise shown as \xNN; a pipe always gets them as stored)
+    #[arg(long, global = true)]
+    pub raw: bool,
     /// Output format where the output is data (each command accepts the formats that fit it)
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
@@ -113,6 +122,15 @@ impl Context {
         self.session.options.headless
     }
 
+    /// `--passphrase-file -`: stdin holds the passphrase, so nothing else may read it.
+    pub fn passphrase_from_stdin(&self) -> bool {
+        self.session
+            .options
+            .passphrase_file
+            .as_deref()
+            .is_some_and(|p| p.as_os_str() == "-")
+    }
+
     /// The requested format if `command` accepts it, else `default`.
     pub fn format(&self, command: &str, allowed: &[Format], default: Format) -> Result<Format> {
         let Some(f) = self.format else {
@@ -145,7 +163,9 @@ impl Context {
             return f(pass.as_bytes());
         }
         if !prompt::can_prompt(self.headless()) {
-            return Err(Error::NoPassphrase);
+            return Err(Error::NoPassphrase {
+                headless: self.headless(),
+            });
         }
         let mut attempts = 0;
         loop {
@@ -156,7 +176,7 @@ impl Context {
             match f(pass.as_bytes()) {
                 Err(Error::WrongPassphrase(_)) if attempts < 2 => {
                     attempts += 1;
-                    eprintln!("sesame: wrong passphrase, try again");
+                    prompt::tell("sesame: wrong passphrase, try again");
                 }
                 other => return other,
             }
@@ -183,54 +203,63 @@ impl std::ops::DerefMut for OpenVault {
 impl Drop for OpenVault {
     fn drop(&mut self) {
         for n in self.0.take_notices() {
-            eprintln!("sesame: {}", one_line(&n));
+            output::message(&format!("sesame: {n}"));
         }
     }
 }
 
 /// Parses the command line. Arbitrary `--KEY=VALUE` flags of `secret create|update` are
 /// rewritten first (see [`args::rewrite_assignments`]). Usage errors are printed as one
-/// line and exit 2; `--help` and `--version` print and exit 0.
+/// line that quotes no value (see [`usage`]) and exit 2; `--help` and `--version` print and
+/// exit 0.
 pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Cli {
-    let argv = args::rewrite_assignments(argv.into_iter().collect(), &Cli::command());
-    let result = Cli::command()
-        .try_get_matches_from(argv)
-        .and_then(|m| Cli::from_arg_matches(&m));
-    match result {
+    match try_parse(argv.into_iter().collect()) {
         Ok(cli) => cli,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            match e.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
-                _ => {
-                    eprintln!("sesame: {}", one_line_clap_error(&e.render().to_string()));
-                    std::process::exit(crate::error::exit::USAGE);
-                }
-            }
+        Err(Usage::Print(e)) => e.exit(),
+        Err(Usage::Error(msg)) => {
+            output::message(&format!("sesame: {msg}"));
+            std::process::exit(crate::error::exit::USAGE);
         }
     }
 }
 
-/// clap's message without its usage block, folded onto one line.
-fn one_line_clap_error(rendered: &str) -> String {
-    let lines: Vec<&str> = rendered
-        .lines()
-        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let msg = lines.join(" ");
-    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
-    format!("{msg} (see --help)")
+/// Why parsing did not give a [`Cli`].
+pub enum Usage {
+    /// `--help` or `--version`: clap prints it (stdout, exit 0).
+    Print(clap::Error),
+    /// A usage error: the one-line message, without the `sesame: ` prefix.
+    Error(String),
+}
+
+/// [`parse`] without printing or exiting (tests and fuzzing use it).
+pub fn try_parse(argv: Vec<OsString>) -> std::result::Result<Cli, Usage> {
+    let command = Cli::command();
+    let rewritten = args::rewrite_assignments(argv.clone(), &command);
+    let result = command
+        .clone()
+        .try_get_matches_from(rewritten)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    result.map_err(|e| {
+        use clap::error::ErrorKind;
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Usage::Print(e),
+            _ => Usage::Error(usage::message(&e, &argv, &command)),
+        }
+    })
 }
 
 /// The session of the global flags; prints its warnings (e.g. broken custom schemas).
 pub fn session(cli: &Cli) -> Result<Session> {
+    let env = crate::session::path_from_env;
     let session = Session::load(Options {
-        vault: cli.vault.clone(),
-        config: cli.config.clone(),
+        vault: cli
+            .vault
+            .clone()
+            .map_or_else(|| env(crate::session::ENV_VAULT), |p| Ok(Some(p)))?,
+        config: cli
+            .config
+            .clone()
+            .map_or_else(|| env(crate::session::ENV_CONFIG), |p| Ok(Some(p)))?,
         passphrase_file: cli.passphrase_file.clone(),
         headless: cli.headless,
     })?;
@@ -242,6 +271,7 @@ pub fn session(cli: &Cli) -> Result<Session> {
 
 /// Runs one command; without one, `start` (the TUI on a terminal, else a short guide).
 pub fn run(mut cli: Cli) -> Result<()> {
+    output::set_raw(cli.raw);
     let Some(command) = cli.command.take() else {
         return start::run(session(&cli)?);
     };
@@ -269,25 +299,17 @@ pub fn run(mut cli: Cli) -> Result<()> {
 
 /// Prints an error as one line and returns its exit code.
 pub fn report(e: &Error) -> i32 {
-    eprintln!("sesame: {}", one_line(&e.to_string()));
+    output::message(&format!("sesame: {e}"));
     e.exit_code()
 }
 
 /// A status line for the person at the keyboard (stderr: stdout carries only data).
 pub fn note(msg: &str) {
-    eprintln!("{}", one_line(msg));
+    output::message(msg);
 }
 
 pub fn warn(msg: &str) {
-    eprintln!("sesame: warning: {}", one_line(msg));
-}
-
-fn one_line(s: &str) -> String {
-    s.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    output::message(&format!("sesame: warning: {msg}"));
 }
 
 /// A panic hook that prints one line and no payload: a panic message could quote a value.

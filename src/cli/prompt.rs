@@ -1,21 +1,21 @@
 //! Asking the person at the terminal: hidden passphrases and values, plain lines, y/N.
-//! Nothing here prompts under `--headless` or without a terminal; callers check
-//! [`can_prompt`] first and fail with an error that says which flag or variable to use.
+//! Prompts go to the controlling terminal (`/dev/tty`), as `ssh` and `op` do, so a user whose
+//! stdin or stderr is redirected is still asked; only `--headless`, or no controlling terminal
+//! at all, forbids asking. Callers check [`can_prompt`] first and otherwise fail with an error
+//! that says which flag or variable to use.
 
-use std::io::{BufRead, Write};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
 
 use zeroize::Zeroizing;
 
+use super::output::{one_line, visible};
 use crate::error::{Error, Result};
 
-/// True when both stdin and stderr are terminals: someone can read a prompt and answer it.
-pub fn is_terminal() -> bool {
-    // SAFETY: isatty only inspects the file descriptor.
-    unsafe { libc::isatty(0) == 1 && libc::isatty(2) == 1 }
-}
+const TTY: &str = "/dev/tty";
 
 pub fn stdin_is_terminal() -> bool {
-    // SAFETY: as above.
+    // SAFETY: isatty only inspects the file descriptor.
     unsafe { libc::isatty(0) == 1 }
 }
 
@@ -24,13 +24,46 @@ pub fn stdout_is_terminal() -> bool {
     unsafe { libc::isatty(1) == 1 }
 }
 
-pub fn can_prompt(headless: bool) -> bool {
-    !headless && is_terminal()
+/// The controlling terminal, opened for reading and writing; `None` without one (a daemon,
+/// a CI job, `setsid`).
+fn tty() -> Option<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(TTY)
+        .ok()
 }
 
-/// Reads a line without echo (rpassword uses the controlling terminal).
+/// Whether a prompt may be shown and answered: not under `--headless`, and a controlling
+/// terminal exists (stdin and stderr may be redirected: prompts use the terminal itself).
+pub fn can_prompt(headless: bool) -> bool {
+    !headless && tty().is_some()
+}
+
+/// Why [`can_prompt`] said no, for error messages.
+pub fn why_not(headless: bool) -> &'static str {
+    if headless {
+        "--headless forbids asking"
+    } else {
+        "there is no terminal to ask on"
+    }
+}
+
+/// Writes one line to the terminal the prompts are on (feedback such as "try again" must be
+/// seen where the question was asked, even when stderr goes to a file). Falls back to stderr.
+pub fn tell(msg: &str) {
+    let line = format!("{}\n", visible(&one_line(msg)));
+    match tty() {
+        Some(mut t) => {
+            let _ = t.write_all(line.as_bytes());
+        }
+        None => eprint!("{line}"),
+    }
+}
+
+/// Reads a line without echo on the controlling terminal (rpassword opens `/dev/tty`).
 pub fn hidden(prompt: &str) -> Result<Zeroizing<String>> {
-    rpassword::prompt_password(prompt)
+    rpassword::prompt_password(visible(prompt))
         .map(Zeroizing::new)
         .map_err(|e| Error::io("cannot read from the terminal", e))
 }
@@ -40,30 +73,34 @@ pub fn new_passphrase(what: &str) -> Result<Zeroizing<String>> {
     for _ in 0..3 {
         let first = hidden(&format!("{what}: "))?;
         if first.is_empty() {
-            eprintln!("sesame: the passphrase must not be empty");
+            tell("sesame: the passphrase must not be empty");
             continue;
         }
         let second = hidden(&format!("{what} (again): "))?;
         if *first == *second {
             return Ok(first);
         }
-        eprintln!("sesame: the two entries differ, try again");
+        tell("sesame: the two entries differ, try again");
     }
     Err(Error::Passphrase(
         "no passphrase set: the entries were empty or did not match three times".into(),
     ))
 }
 
-/// Reads one visible line from stdin (prompt on stderr), without its line ending.
-/// `None` at end of input.
+/// Reads one visible line on the controlling terminal, without its line ending; `None` at
+/// end of input.
 pub fn line(prompt: &str) -> Result<Option<String>> {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    let io = |e| Error::io("cannot read from the terminal", e);
+    let mut t = tty().ok_or_else(|| {
+        Error::io(
+            "cannot ask on the terminal",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })?;
+    t.write_all(visible(prompt).as_bytes()).map_err(io)?;
+    t.flush().map_err(io)?;
     let mut s = String::new();
-    let n = std::io::stdin()
-        .lock()
-        .read_line(&mut s)
-        .map_err(|e| Error::io("cannot read from the terminal", e))?;
+    let n = BufReader::new(t).read_line(&mut s).map_err(io)?;
     if n == 0 {
         return Ok(None);
     }

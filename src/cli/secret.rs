@@ -8,13 +8,16 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::output::{Table, emit, env_line, env_name, json, yaml};
+use super::output::{Table, emit, env_line, json, warn_if_shared_file, yaml};
 use super::values::{self, ValueArgs};
 use super::{Context, Format, note, prompt, transfer, warn};
-use crate::error::{Error, Result};
+use crate::envname::env_var_names;
+use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version, format_time};
-use crate::vault::Change;
+use crate::secret::{
+    Scope, Secret, SecretMeta, SecretName, Values, Version, format_time, shadowing_note,
+};
+use crate::vault::{Change, Vault};
 
 #[derive(Subcommand, Debug)]
 pub enum SecretCommand {
@@ -71,7 +74,9 @@ impl ScopeArgs {
 }
 
 fn parse_scope(s: &str) -> std::result::Result<Scope, String> {
-    s.parse::<Scope>().map_err(|e| e.to_string())
+    // Not echoed: clap's message shows the flag, and what was typed might not be a scope.
+    s.parse::<Scope>()
+        .map_err(|_| "use 'user' or 'workspace'".to_string())
 }
 
 #[derive(Args, Debug)]
@@ -174,7 +179,7 @@ fn create(ctx: &Context, a: CreateArgs) -> Result<()> {
             "nothing to store: give values as --KEY=VALUE, --values JSON|YAML|@FILE, or -i".into(),
         ));
     }
-    values::check_interactive(ctx.headless(), &a.values)?;
+    values::check_interactive(ctx, &a.values)?;
     let mut values = values::from_flags(&a.values)?;
     let vault = ctx.open_vault()?;
     if vault.resolve(&name, Some(scope)).is_ok() {
@@ -184,7 +189,14 @@ fn create(ctx: &Context, a: CreateArgs) -> Result<()> {
         });
     }
     if a.values.interactive {
-        values::interactive(ctx.headless(), schema, &mut values, None)?;
+        values::interactive(ctx, schema, &mut values, None)?;
+    }
+    if values.is_empty() {
+        // `-i` from an empty pipe, or `--values '{}'`: a secret is a group of key-value
+        // pairs, and one with none would only confuse every later reader.
+        return Err(Error::Validation(
+            "nothing to store: no key was given (a secret needs at least one key); nothing was created".into(),
+        ));
     }
     let meta = vault.create(name, scope, schema_name, values)?;
     note(&format!(
@@ -192,9 +204,18 @@ fn create(ctx: &Context, a: CreateArgs) -> Result<()> {
         meta.name,
         meta.scope,
         meta.schema,
-        meta.keys.join(", ")
+        list_capped(&meta.keys)
     ));
+    warn_if_shadowing(&vault, &meta.name, meta.scope);
     Ok(())
+}
+
+/// The same name in both scopes is allowed (scopes are namespaces), but a lookup without
+/// `--scope` then finds only the user one: say so when a write makes that happen.
+fn warn_if_shadowing(vault: &Vault, name: &SecretName, scope: Scope) {
+    if vault.resolve(name, Some(scope.other())).is_ok() {
+        warn(&shadowing_note(name, scope));
+    }
 }
 
 /// `secret get --format json|yaml`: the shape of DESIGN §3.
@@ -227,10 +248,12 @@ fn get(ctx: &Context, a: GetArgs) -> Result<()> {
         Some(key) => format!("{}\n", secret.get(key)?.expose()),
         None => render_secret(&secret, format)?,
     });
+    warn_if_shared_file();
     emit(&text)
 }
 
-fn render_secret(secret: &Secret, format: Format) -> Result<String> {
+/// `secret get` in a format. Pure: the caller prints it (escaped on a terminal by `emit`).
+pub fn render_secret(secret: &Secret, format: Format) -> Result<String> {
     let m = &secret.meta;
     let view = SecretView {
         name: m.name.as_str(),
@@ -244,11 +267,18 @@ fn render_secret(secret: &Secret, format: Format) -> Result<String> {
     Ok(match format {
         Format::Json => json(&view)?,
         Format::Yaml => yaml(&view)?,
-        Format::Env => secret
-            .values
-            .iter()
-            .map(|(k, v)| env_line(&env_name(k), v.expose()))
-            .collect(),
+        Format::Env => {
+            let vars = env_var_names(
+                secret
+                    .values
+                    .keys()
+                    .map(|k| (k.as_str(), format!("key '{k}' of '{}'", m.name))),
+            )?;
+            vars.iter()
+                .zip(secret.values.values())
+                .map(|(var, v)| env_line(var, v.expose()))
+                .collect()
+        }
         _ => {
             let mut head = Table::new(&["", ""]);
             for (label, value) in [
@@ -325,6 +355,22 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
                 .is_none_or(|f| m.name.as_str().to_lowercase().contains(f))
         })
         .collect();
+    let text = match render_list(&shown, format)? {
+        Some(text) => text,
+        None => {
+            note(if listing.secrets.is_empty() {
+                "No secrets yet: sesame secret create NAME --KEY=VALUE"
+            } else {
+                "No secret matches."
+            });
+            String::new()
+        }
+    };
+    emit(&text)
+}
+
+/// `secret list` in a format; `None` for an empty table (the caller says why instead).
+pub fn render_list(shown: &[&SecretMeta], format: Format) -> Result<Option<String>> {
     let items: Vec<ListItem<'_>> = shown
         .iter()
         .map(|m| ListItem {
@@ -337,7 +383,7 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
             version: m.version,
         })
         .collect();
-    let text = match format {
+    Ok(Some(match format {
         Format::Json => json(&items)?,
         Format::Yaml => yaml(&items)?,
         _ => {
@@ -355,19 +401,11 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
             match format {
                 Format::Csv => t.csv(),
                 Format::Tsv => t.tsv(),
-                _ if items.is_empty() => {
-                    note(if listing.secrets.is_empty() {
-                        "No secrets yet: sesame secret create NAME --KEY=VALUE"
-                    } else {
-                        "No secret matches."
-                    });
-                    String::new()
-                }
+                _ if items.is_empty() => return Ok(None),
                 _ => t.aligned(),
             }
         }
-    };
-    emit(&text)
+    }))
 }
 
 fn update(ctx: &Context, a: UpdateArgs) -> Result<()> {
@@ -377,7 +415,7 @@ fn update(ctx: &Context, a: UpdateArgs) -> Result<()> {
             "nothing to change: give --KEY=VALUE, --values, --remove-keys, --schema or -i".into(),
         ));
     }
-    values::check_interactive(ctx.headless(), &a.values)?;
+    values::check_interactive(ctx, &a.values)?;
     let mut set = values::from_flags(&a.values)?;
     if let Some(k) = a.remove_keys.iter().find(|k| set.contains_key(*k)) {
         return Err(Error::Input(format!(
@@ -393,11 +431,27 @@ fn update(ctx: &Context, a: UpdateArgs) -> Result<()> {
         let current = vault.get(&name, scope)?;
         let schema_name = a.schema.as_deref().unwrap_or(&current.meta.schema);
         let schema = ctx.session.schemas.get(schema_name)?;
-        values::interactive(ctx.headless(), schema, &mut set, Some(&current.values))?;
+        values::interactive(ctx, schema, &mut set, Some(&current.values))?;
         current.meta.clone()
     } else {
         vault.meta(&name, scope)?
     };
+    // Removing every key would leave a secret that `create` refuses to make.
+    let left = before
+        .keys
+        .iter()
+        .filter(|k| !a.remove_keys.contains(k))
+        .count();
+    if left == 0 && set.is_empty() && !a.remove_keys.is_empty() {
+        return Err(Error::Validation(format!(
+            "removing {} would leave '{name}' with no key: delete the secret instead (sesame secret delete {name}); nothing was changed",
+            if a.remove_keys.len() == 1 {
+                "its last key"
+            } else {
+                "all its keys"
+            }
+        )));
+    }
     let meta = vault.update(
         &name,
         Some(before.scope),
@@ -431,6 +485,7 @@ fn rename(ctx: &Context, a: RenameArgs) -> Result<()> {
         "Renamed '{name}' to '{}' in the {} scope.",
         meta.name, meta.scope
     ));
+    warn_if_shadowing(&vault, &meta.name, meta.scope);
     Ok(())
 }
 
@@ -440,13 +495,9 @@ fn delete(ctx: &Context, a: DeleteArgs) -> Result<()> {
     let scope = vault.resolve(&name, a.scope.get())?;
     if !a.yes {
         if !prompt::can_prompt(ctx.headless()) {
-            let why = if ctx.headless() {
-                "--headless forbids asking"
-            } else {
-                "there is no terminal to ask on"
-            };
             return Err(Error::Other(format!(
-                "refusing to delete '{name}' ({scope}) without confirmation ({why}): pass -y"
+                "refusing to delete '{name}' ({scope}) without confirmation ({}): pass -y",
+                prompt::why_not(ctx.headless())
             )));
         }
         if !prompt::confirm(&format!(
@@ -510,13 +561,18 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
         updated: secret.meta.updated,
         values: secret.values.clone(),
     };
-    let versions: Vec<&Version> = std::iter::once(&current).chain(&older).collect();
+    emit(&render_history(&current, &older, format)?)
+}
+
+/// `secret history` in a format: the current version, then the older ones, newest first.
+pub fn render_history(current: &Version, older: &[Version], format: Format) -> Result<String> {
+    let versions: Vec<&Version> = std::iter::once(current).chain(older).collect();
     let views: Vec<VersionView> = versions
         .iter()
         .enumerate()
         .map(|(i, v)| version_view(v, versions.get(i + 1).copied(), i == 0))
         .collect();
-    let text = match format {
+    Ok(match format {
         Format::Json => json(&views)?,
         Format::Yaml => yaml(&views)?,
         _ => {
@@ -535,8 +591,7 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
             }
             t.aligned()
         }
-    };
-    emit(&text)
+    })
 }
 
 fn version_view(v: &Version, previous: Option<&Version>, current: bool) -> VersionView {

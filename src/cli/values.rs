@@ -8,7 +8,7 @@ use std::io::Read;
 use clap::{ArgAction, Args};
 use zeroize::Zeroizing;
 
-use super::prompt;
+use super::{Context, prompt};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::schema::Schema;
@@ -20,7 +20,9 @@ pub struct ValueArgs {
     #[arg(long = "set", value_name = "KEY=VALUE", action = ArgAction::Append, hide = true)]
     pub set: Vec<String>,
     /// All values at once: a JSON or YAML mapping, or @FILE holding one
-    #[arg(long, value_name = "JSON|YAML|@FILE")]
+    // A YAML document may start with its `---` marker: without allow_hyphen_values clap takes
+    // it for a flag and echoes the whole document in its error.
+    #[arg(long, value_name = "JSON|YAML|@FILE", allow_hyphen_values = true)]
     pub values: Option<String>,
     /// Ask for keys and values (values hidden); without a terminal, read KEY=VALUE lines
     /// from stdin instead (values never appear in argv that way)
@@ -80,7 +82,7 @@ pub fn add(values: &mut Values, key: String, value: SecretValue, origin: &str) -
 /// `-i`: prompts on a terminal, else reads `KEY=VALUE` lines from stdin. `given` holds the
 /// values from flags (they are not asked again); `schema` drives which fields are asked.
 pub fn interactive(
-    headless: bool,
+    ctx: &Context,
     schema: &Schema,
     given: &mut Values,
     current: Option<&Values>,
@@ -90,24 +92,18 @@ pub fn interactive(
         return from_stdin(given);
     }
     check_interactive(
-        headless,
+        ctx,
         &ValueArgs {
             interactive: true,
             ..ValueArgs::default()
         },
     )?;
-    if !prompt::is_terminal() {
-        return Err(Error::Usage(
-            "-i/--interactive needs a terminal on stderr to ask on: pass values as --KEY=VALUE or --values instead"
-                .into(),
-        ));
-    }
     let keep = if current.is_some() {
         ", empty keeps the current value"
     } else {
         ""
     };
-    eprintln!("Values are hidden as you type; @FILE reads a file, @@ is a literal @.");
+    prompt::tell("Values are hidden as you type; @FILE reads a file, @@ is a literal @.");
     for field in &schema.fields {
         if given.contains_key(&field.name) {
             continue;
@@ -128,7 +124,7 @@ pub fn interactive(
             if text.is_empty() {
                 let has = current.is_some_and(|c| c.contains_key(&field.name));
                 if field.required && field.default.is_none() && !has {
-                    eprintln!("sesame: {} is required", field.name);
+                    prompt::tell(&format!("sesame: {} is required", field.name));
                     continue;
                 }
                 break;
@@ -144,7 +140,7 @@ pub fn interactive(
                 break;
             }
             if let Err(e) = crate::secret::check_key(&key) {
-                eprintln!("sesame: {e}");
+                prompt::tell(&format!("sesame: {e}"));
                 continue;
             }
             let text = prompt::hidden(&format!("Value of {key}: "))?;
@@ -155,7 +151,8 @@ pub fn interactive(
     Ok(())
 }
 
-/// `KEY=VALUE` lines from stdin; blank lines and `#` comments are skipped.
+/// `KEY=VALUE` lines from stdin; blank lines and `#` comments are skipped. Errors name the
+/// line by number, never by content (a line may be a value).
 fn from_stdin(given: &mut Values) -> Result<()> {
     let mut text = Zeroizing::new(String::new());
     std::io::stdin()
@@ -166,19 +163,37 @@ fn from_stdin(given: &mut Values) -> Result<()> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (k, v) = input::parse_assignment(line)
-            .map_err(|e| Error::Input(format!("stdin line {}: {e}", n + 1)))?;
+        let (k, v) = input::parse_line(line)
+            .map_err(|e| input::within(e, &format!("stdin line {}", n + 1)))?;
         add(given, k, v, "stdin")?;
     }
     Ok(())
 }
 
-/// Refuses `-i` under `--headless` before anything else happens, when it would prompt (on a
-/// terminal); from a pipe it reads `KEY=VALUE` lines, which asks nobody anything.
-pub fn check_interactive(headless: bool, args: &ValueArgs) -> Result<()> {
-    if args.interactive && headless && prompt::stdin_is_terminal() {
+/// Refuses `-i` before anything else happens where it cannot work: under `--headless` when
+/// it would prompt (stdin is a terminal; from a pipe it reads `KEY=VALUE` lines, which asks
+/// nobody anything), on a terminal with no way to ask, and from a pipe that
+/// `--passphrase-file -` reads too.
+pub fn check_interactive(ctx: &Context, args: &ValueArgs) -> Result<()> {
+    if !args.interactive {
+        return Ok(());
+    }
+    if prompt::stdin_is_terminal() {
+        if ctx.headless() {
+            return Err(Error::Usage(
+                "-i/--interactive would prompt, which --headless forbids: pipe KEY=VALUE lines to it, or pass --KEY=VALUE or --values"
+                    .into(),
+            ));
+        }
+        if !prompt::can_prompt(false) {
+            return Err(Error::Usage(
+                "-i/--interactive needs a terminal to ask on: pass values as --KEY=VALUE or --values instead"
+                    .into(),
+            ));
+        }
+    } else if ctx.passphrase_from_stdin() {
         return Err(Error::Usage(
-            "-i/--interactive would prompt, which --headless forbids: pipe KEY=VALUE lines to it, or pass --KEY=VALUE or --values"
+            "-i reads KEY=VALUE lines from stdin, and so does --passphrase-file -: give the passphrase in SESAME_PASSPHRASE or a file"
                 .into(),
         ));
     }

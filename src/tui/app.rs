@@ -20,7 +20,9 @@ mod pointer;
 mod popups;
 use crate::config::TuiConfig;
 use crate::schema::Registry;
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
+use crate::secret::{
+    Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version, shadowing_note,
+};
 use crate::vault::Change;
 
 /// Below this the TUI shows only a "terminal too small" message.
@@ -208,31 +210,6 @@ pub fn diff_keys(current: &Values, old: &Values) -> (Vec<String>, Vec<String>, V
     (added, removed, changed)
 }
 
-/// A rough passphrase strength hint: (label, advice).
-pub fn strength(p: &str) -> (&'static str, &'static str) {
-    let len = p.chars().count();
-    let classes = [
-        p.chars().any(|c| c.is_ascii_lowercase()),
-        p.chars().any(|c| c.is_ascii_uppercase()),
-        p.chars().any(|c| c.is_ascii_digit()),
-        p.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
-    let words = p.split_whitespace().count();
-    match (len, classes, words) {
-        (0, _, _) => ("", "use a long passphrase: four or more random words"),
-        (l, _, w) if l >= 20 && w >= 4 => ("strong", "four or more words: good"),
-        (l, c, _) if l >= 16 && c >= 3 => ("strong", "long and varied: good"),
-        (l, c, _) if l >= 12 && c >= 2 => ("fair", "longer is better: add a word or two"),
-        _ => (
-            "weak",
-            "too short to resist guessing: use four or more random words",
-        ),
-    }
-}
-
 /// A hidden text input for a passphrase, wiped when dropped or replaced.
 pub struct MaskedInput(TextArea<'static>);
 
@@ -257,6 +234,8 @@ impl Drop for MaskedInput {
 
 fn masked_input() -> MaskedInput {
     let mut t = TextArea::default();
+    // A passphrase never enters an undo history (nothing to undo in a hidden input anyway).
+    t.set_max_histories(0);
     t.set_mask_char('•');
     t.set_cursor_line_style(ratatui::style::Style::default());
     MaskedInput(t)
@@ -440,22 +419,28 @@ impl App {
                 }
             }
             Event::Saved { meta, verb } => {
-                let msg = format!(
+                let mut msg = format!(
                     "{verb} {} ({}), version {}",
                     meta.name, meta.scope, meta.version
                 );
                 if let Screen::Main(m) = &mut self.screen {
                     close_popup(m);
                     m.revealed = None;
+                    if verb == "created" && m.list.contains(meta.scope.other(), &meta.name) {
+                        msg = format!("{msg}; {}", shadowing_note(&meta.name, meta.scope));
+                    }
                     m.list.upsert(meta);
                 }
                 self.info(msg);
             }
             Event::Renamed { old, new } => {
-                let msg = format!("renamed {} to {} ({})", old.name, new.name, new.scope);
+                let mut msg = format!("renamed {} to {} ({})", old.name, new.name, new.scope);
                 if let Screen::Main(m) = &mut self.screen {
                     close_popup(m);
                     m.revealed = None;
+                    if m.list.contains(new.scope.other(), &new.name) {
+                        msg = format!("{msg}; {}", shadowing_note(&new.name, new.scope));
+                    }
                     m.list.remove(old.scope, &old.name);
                     m.list.upsert(new);
                 }

@@ -32,13 +32,24 @@ pub struct FieldRow {
     pub multiline: bool,
 }
 
-/// Wipes a text input's lines. Earlier buffers the editor reallocated away from are out of
-/// reach; the final text, which is the whole value, is not left behind.
+/// Wipes a text input's lines and forgets its undo history. Earlier buffers the editor
+/// reallocated away from are out of reach; the final text, which is the whole value, is not
+/// left behind.
 pub fn wipe(input: &mut TextArea<'static>) {
     use zeroize::Zeroize;
+    forget_history(input);
     for mut line in std::mem::take(input).into_lines() {
         line.zeroize();
     }
+}
+
+/// Drops a text input's undo/redo history and its yank buffer (text cut with ctrl-k and
+/// friends): both hold earlier states of a value, which must not outlive a save or a lock
+/// in the editor, reachable by ctrl-z. (The editor's own buffers cannot be zeroized from
+/// outside; dropping them is what it allows.)
+pub fn forget_history(input: &mut TextArea<'static>) {
+    input.set_max_histories(input.max_histories());
+    input.set_yank_text(String::new());
 }
 
 impl Drop for FieldRow {
@@ -382,6 +393,10 @@ impl Form {
             }
             values.insert(k, SecretValue::new(v));
         }
+        if values.is_empty() {
+            // As the CLI refuses it: a secret is a group of key-value pairs, never none.
+            return Err("a secret needs at least one key: fill one in (ctrl-n adds a row)".into());
+        }
         Ok((name, values))
     }
 
@@ -421,8 +436,20 @@ impl Form {
 
     /// Wipes every typed value (on close, so nothing lingers in memory longer than needed).
     pub fn wipe(&mut self) {
+        forget_history(&mut self.name);
         for r in &mut self.rows {
+            forget_history(&mut r.key);
             wipe(&mut r.value);
+        }
+    }
+
+    /// After a save: the inputs keep their text (a refused save is edited further), but no
+    /// earlier state of a value stays reachable through undo.
+    pub fn forget_history(&mut self) {
+        forget_history(&mut self.name);
+        for r in &mut self.rows {
+            forget_history(&mut r.key);
+            forget_history(&mut r.value);
         }
     }
 }

@@ -328,6 +328,10 @@ impl SecretList {
             .binary_search_by(|m| (m.scope, &m.name).cmp(&(scope, name)))
     }
 
+    pub fn contains(&self, scope: Scope, name: &SecretName) -> bool {
+        self.position(scope, name).is_ok()
+    }
+
     /// Adds or replaces a secret after a write, and selects it.
     pub fn upsert(&mut self, meta: SecretMeta) {
         let (scope, name) = (meta.scope, meta.name.clone());

@@ -50,7 +50,16 @@ pub fn new_app(session: &Session, now: Instant) -> App {
 
 /// Runs the TUI until the user quits. The terminal is restored on every way out.
 pub fn run(session: Session) -> Result<()> {
+    // The TUI holds the unlocked vault for minutes: no core dump or same-user ptrace may
+    // copy its keys or revealed values out.
+    let unhardened = crate::hardening::no_dumps();
     let mut app = new_app(&session, Instant::now());
+    if !unhardened.is_empty() {
+        app.error(format!(
+            "could not disable {} for this process",
+            unhardened.join(" and ")
+        ));
+    }
     let mut pending = Vec::new();
     if session.vault_exists() {
         match session.passphrase_without_prompt() {

@@ -220,9 +220,27 @@ impl Vault {
         let mut builder = Builder::new(&self.dir, new_keys, self.vault_id, generation)?;
         self.for_each_secret(&mut |meta, body| builder.put_secret(meta, body))?;
         builder.state.scrub_pending = false;
+        self.retire_recovery_files()?;
         let built = builder.finish(header)?;
         drop(w);
         self.switch_to(built)
+    }
+
+    /// Removes the snapshots and the journal before a rebuild's commit point: they are about
+    /// to be superseded (and may hold what the rebuild removes, or be sealed under a retired
+    /// key). A crash after this leaves the old vault without them, which loses no secret;
+    /// the next write starts a journal and a snapshot again.
+    fn retire_recovery_files(&self) -> Result<()> {
+        for s in snapshot::list(&self.dir) {
+            fs::remove_file(&s.path).map_err(|e| files::io_err("cannot remove", &s.path, e))?;
+        }
+        match fs::remove_file(self.dir.join(super::journal::JOURNAL_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(files::io_err("cannot remove", &self.dir.join("journal"), e));
+            }
+            _ => {}
+        }
+        files::sync_dir(&self.dir)
     }
 
     /// Rebuilds the store with only its live records, so deleted secrets and replaced
@@ -246,6 +264,7 @@ impl Vault {
             Ok(())
         })?;
         builder.state.scrub_pending = false;
+        self.retire_recovery_files()?;
         let built = builder.finish(header)?;
         drop(w);
         self.switch_to(built)

@@ -436,7 +436,7 @@ impl Vault {
                 j.writes.len(),
                 j.base
             )),
-            Ok(None) => r.bad("journal: missing (the next write starts a new one)".into()),
+            Ok(None) => r.fine("journal: none yet (the next write starts one)".into()),
             Err(e) => r.bad(format!("journal: {e}")),
         }
         let snaps = snapshot::list(dir);

@@ -2,6 +2,7 @@
 //! whose environment points only into the temp dir (no real config, vault or home is read).
 #![allow(dead_code)]
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -49,7 +50,21 @@ impl TestVault {
 
     /// `sesame` with no passphrase anywhere.
     pub fn bare(&self) -> Command {
-        let mut c = Command::cargo_bin("sesame").expect("binary");
+        Command::from_std(self.std_bare())
+    }
+
+    /// [`TestVault::bare`] as a `std::process::Command`, for tests that wire its stdio
+    /// themselves. It runs in a session of its own, without a controlling terminal: sesame
+    /// prompts on `/dev/tty`, and a test run from a terminal must not be asked anything.
+    pub fn std_bare(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("sesame"));
+        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
         let p = self.path();
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -118,4 +133,118 @@ pub fn fails(mut cmd: Command, code: i32, needles: &[&str]) -> String {
     );
     one_line_error(&out.stderr, needles);
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What a command printed with its stdout on a pseudo-terminal.
+pub struct TtyRun {
+    pub code: Option<i32>,
+    /// What reached the terminal (stdout, and `/dev/tty` writes when `controlling`).
+    pub tty: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs `cmd` with stdout on a fresh pseudo-terminal (raw mode, so bytes arrive as written),
+/// stderr and stdin on pipes. With `controlling`, the terminal is also the child's
+/// controlling terminal (`/dev/tty`), and `answer` is typed into it once the child has
+/// written `wait_for` there (a prompt). Escaping decisions and `/dev/tty` prompts are
+/// tested this way, without a test-only switch in the product.
+pub fn on_tty(
+    mut cmd: std::process::Command,
+    stdin: &[u8],
+    controlling: bool,
+    dialog: Option<(&str, &str)>,
+) -> TtyRun {
+    use std::io::{Read, Write};
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::Stdio;
+
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the ints we pass.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just created and are owned here.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    // Raw mode: no "\n" -> "\r\n" translation and no echo, so the bytes are the child's.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&slave), &mut t);
+        libc::cfmakeraw(&mut t);
+        libc::tcsetattr(std::os::fd::AsRawFd::as_raw_fd(&slave), libc::TCSANOW, &t);
+    }
+    if controlling {
+        // SAFETY: setsid and ioctl(TIOCSCTTY) are async-signal-safe; fd 1 is the terminal.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                if libc::ioctl(1, libc::TIOCSCTTY as _, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd
+        .stdout(Stdio::from(slave))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sesame");
+    drop(cmd); // closes our copy of the slave, so the master reads EOF/EIO at the end
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    drop(input);
+    let mut err = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut master = std::fs::File::from(master);
+    let mut writer = master.try_clone().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) | Err(_) => break, // EIO once the last slave descriptor closes
+                Ok(n) => {
+                    all.extend_from_slice(&buf[..n]);
+                    let _ = tx.send(all.clone());
+                }
+            }
+        }
+        all
+    });
+    if let Some((wait_for, answer)) = dialog {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let seen = rx
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .unwrap_or_default();
+            if String::from_utf8_lossy(&seen).contains(wait_for) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {wait_for:?} on the terminal"
+            );
+        }
+        writer.write_all(answer.as_bytes()).unwrap();
+    }
+    let status = child.wait().unwrap();
+    drop(writer);
+    TtyRun {
+        code: status.code(),
+        tty: reader.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }

@@ -166,6 +166,7 @@ impl App {
                         Ok((name, values)) => {
                             form.busy = true;
                             form.error = None;
+                            form.forget_history();
                             out.push(match &form.mode {
                                 FormMode::Create => Intent::Create {
                                     name,

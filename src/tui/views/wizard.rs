@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::{Theme, hint_spans, popup};
-use crate::tui::app::{App, Wizard, strength};
+use crate::passphrase::{Strength, strength};
+use crate::tui::app::{App, Wizard};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &Wizard, theme: Theme) {
     let inner = popup(f, area, 72, 20, "sesame · create your vault", theme);
@@ -38,11 +39,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, w: &Wizard, theme: Theme) {
             f.render_widget(t, i);
         };
     field(f, 5, "Passphrase", &w.first, !w.on_second);
-    let (label, advice) = strength(&w.first.lines().join(""));
-    let style = match label {
-        "strong" => theme.ok(),
-        "fair" => theme.key(),
-        _ => theme.error(),
+    let (rank, advice) = strength(&w.first.lines().join(""));
+    let label = rank.label();
+    let style = match rank {
+        Strength::Strong => theme.ok(),
+        Strength::Fair => theme.key(),
+        Strength::Weak | Strength::Empty => theme.error(),
     };
     let mut s = vec![Span::raw(" ")];
     if !label.is_empty() {
