@@ -187,7 +187,9 @@ fn first_frame(c: &mut Criterion) {
                 }
             })
             .collect();
-        vault.import(items, false, false).unwrap();
+        vault
+            .import(&sesame::vault::Policy::default(), items, false, false)
+            .unwrap();
     }
     g.sample_size(10);
     g.bench_function("first_frame_after_unlock_real_vault", |b| {

@@ -98,7 +98,8 @@ fn list_100k(c: &mut Criterion) {
     let v = Vault::init(&path, PASS, fast_kdf()).unwrap();
     let its = items(100_000, "s");
     let plain = plaintext_bytes(&its);
-    v.import(its, false, false).unwrap();
+    v.import(&sesame::vault::Policy::default(), its, false, false)
+        .unwrap();
     drop(v);
     let disk = dir_size(&path);
     println!(
@@ -145,7 +146,8 @@ fn import_10k(c: &mut Criterion) {
                     let v = Vault::init(&dir.path().join("v"), PASS, fast_kdf()).unwrap();
                     let its = items(10_000, "i");
                     let t = Instant::now();
-                    v.import(its, false, false).unwrap();
+                    v.import(&sesame::vault::Policy::default(), its, false, false)
+                        .unwrap();
                     total += t.elapsed();
                 }
                 total

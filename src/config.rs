@@ -13,7 +13,32 @@ use crate::error::{Error, Result};
 pub struct Config {
     pub vault: VaultConfig,
     pub tui: TuiConfig,
+    pub agent: AgentConfig,
 }
+
+/// The agent (DESIGN §7).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// Start the agent with the first command that unlocks (else only `sesame unlock` or
+    /// `sesame agent start` start it; a running one is always used unless --no-agent).
+    pub auto_start: bool,
+    /// The agent locks itself (wipes its keys and exits) after this many minutes unused.
+    #[serde(deserialize_with = "idle_lock_minutes")]
+    pub idle_lock_minutes: u64,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            auto_start: true,
+            idle_lock_minutes: 10,
+        }
+    }
+}
+
+/// The agent's idle lock: at least a minute, at most a day (it exists to lock).
+pub const MAX_IDLE_LOCK_MINUTES: u64 = 24 * 60;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -100,6 +125,16 @@ fn history<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize,
         "earlier versions kept per secret; 0 would erase them all on the next update",
     )
     .map(|v| v as usize)
+}
+
+fn idle_lock_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    bounded(
+        d,
+        "idle_lock_minutes",
+        1,
+        MAX_IDLE_LOCK_MINUTES,
+        "the agent locks itself after this many minutes unused",
+    )
 }
 
 fn auto_lock_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {

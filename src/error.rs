@@ -31,7 +31,7 @@ pub enum Error {
     NoPassphrase { headless: bool },
     #[error("{0}")]
     Passphrase(String),
-    #[error("the vault at {} is in use by {holder}: close it there first (the sesame agent will lift this limit)", .path.display())]
+    #[error("the vault at {} is in use by {holder}", .path.display())]
     VaultBusy { path: PathBuf, holder: String },
     #[error("the vault at {} has format version {found}, this sesame reads only version {supported}: upgrade sesame", .path.display())]
     UnsupportedVersion {
@@ -99,6 +99,59 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     Other(String),
+    /// An error that happened elsewhere (in the agent) and crossed the socket: its kind
+    /// decides the exit code, its message is printed as it was written there.
+    #[error("{message}")]
+    Relayed { kind: ErrorKind, message: String },
+}
+
+/// What kind of failure an error is: what callers match on (a conflict, a locked vault, a
+/// missing secret...) and what decides the exit code. It crosses the agent's socket with the
+/// message, so a command prints and exits exactly as it would without the agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    VaultMissing,
+    VaultExists,
+    WrongPassphrase,
+    /// No passphrase could be had, or the agent is locked.
+    Locked,
+    Passphrase,
+    Busy,
+    UnsupportedVersion,
+    Damaged,
+    CorruptRecord,
+    Tampered,
+    ReadOnly,
+    KdfParams,
+    NotFound,
+    Exists,
+    Invalid,
+    /// A compare-and-set refused (the secret changed since it was read), or names clash.
+    Conflict,
+    Config,
+    Io,
+    Storage,
+    Usage,
+    /// A remote backend was unreachable or refused.
+    Remote,
+    Other,
+}
+
+impl ErrorKind {
+    /// The process exit code for this kind (DESIGN §3).
+    pub fn exit_code(self) -> i32 {
+        use ErrorKind::*;
+        match self {
+            VaultMissing | NotFound => exit::NOT_FOUND,
+            WrongPassphrase | Locked | Passphrase => exit::LOCKED,
+            Invalid => exit::VALIDATION,
+            Exists | VaultExists | Conflict => exit::CONFLICT,
+            Usage => exit::USAGE,
+            Remote => exit::REMOTE,
+            _ => exit::OTHER,
+        }
+    }
 }
 
 /// A rejected name as it may be shown: control characters escaped (an error stays one
@@ -143,22 +196,49 @@ fn scope_hint(scope: &Option<crate::Scope>) -> String {
 impl Error {
     /// The process exit code for this error (DESIGN §3).
     pub fn exit_code(&self) -> i32 {
+        self.kind().exit_code()
+    }
+
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
         use Error::*;
         match self {
-            VaultMissing(_)
-            | SecretNotFound { .. }
-            | KeyNotFound { .. }
-            | VersionNotFound { .. }
-            | NotFound(_) => exit::NOT_FOUND,
-            WrongPassphrase(_) | NoPassphrase { .. } | Passphrase(_) => exit::LOCKED,
+            VaultMissing(_) => ErrorKind::VaultMissing,
+            VaultExists(_) => ErrorKind::VaultExists,
+            WrongPassphrase(_) => ErrorKind::WrongPassphrase,
+            NoPassphrase { .. } => ErrorKind::Locked,
+            Passphrase(_) => ErrorKind::Passphrase,
+            VaultBusy { .. } => ErrorKind::Busy,
+            UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
+            CorruptVault { .. } => ErrorKind::Damaged,
+            CorruptRecord { .. } => ErrorKind::CorruptRecord,
+            Tampered { .. } => ErrorKind::Tampered,
+            ReadOnly(_) => ErrorKind::ReadOnly,
+            KdfParams(_) => ErrorKind::KdfParams,
+            SecretNotFound { .. } | KeyNotFound { .. } | VersionNotFound { .. } | NotFound(_) => {
+                ErrorKind::NotFound
+            }
+            SecretExists { .. } => ErrorKind::Exists,
             InvalidName { .. }
             | InvalidKey { .. }
             | UnknownSchema(_)
             | Validation(_)
-            | Input(_) => exit::VALIDATION,
-            SecretExists { .. } | VaultExists(_) | Conflict(_) => exit::CONFLICT,
-            Usage(_) => exit::USAGE,
-            _ => exit::OTHER,
+            | Input(_) => ErrorKind::Invalid,
+            Conflict(_) => ErrorKind::Conflict,
+            Config { .. } => ErrorKind::Config,
+            Io { .. } => ErrorKind::Io,
+            Storage(_) => ErrorKind::Storage,
+            Usage(_) => ErrorKind::Usage,
+            Other(_) => ErrorKind::Other,
+            Relayed { kind, .. } => *kind,
+        }
+    }
+
+    /// An error from elsewhere (the agent), with its kind and message.
+    pub fn relayed(kind: ErrorKind, message: &str) -> Error {
+        Error::Relayed {
+            kind,
+            message: message.to_string(),
         }
     }
 

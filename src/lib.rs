@@ -3,6 +3,8 @@
 //! This crate is the library both faces (the TUI and the one-shot CLI) call; neither holds
 //! storage, crypto or sync logic of its own.
 
+pub mod agent;
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod crypto;

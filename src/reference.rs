@@ -97,8 +97,9 @@ pub fn parse(text: &str) -> Result<Template<'_>, Vec<SyntaxError>> {
             errors.push(SyntaxError {
                 line,
                 col,
-                message: "'{{' is not closed by '}}' on the same line (write '\\{{' for a literal '{{')"
-                    .to_string(),
+                message:
+                    "'{{' is not closed by '}}' on the same line (write '\\{{' for a literal '{{')"
+                        .to_string(),
             });
             // Skip the opening braces and go on, so every error is found.
             pos.advance("{{");

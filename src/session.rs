@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
+use crate::agent::protocol::PolicySpec;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::passphrase;
 use crate::schema::Registry;
-use crate::vault::Vault;
+use crate::vault::{Policy, Vault};
 
 /// Environment variables of DESIGN §3 (the passphrase ones live in `passphrase`).
 pub const ENV_VAULT: &str = "SESAME_VAULT";
@@ -24,14 +25,17 @@ pub struct Options {
     pub headless: bool,
 }
 
-/// A loaded config and the schemas it names; no vault opened yet.
+/// A loaded config; the schemas it names are loaded on first use (a `secret get` through
+/// the agent never needs them). No vault opened yet.
 pub struct Session {
     pub options: Options,
     pub config: Config,
     pub vault_dir: PathBuf,
-    pub schemas: Registry,
-    /// Problems worth telling the user that did not stop anything (broken custom schema files).
-    pub warnings: Vec<String>,
+    /// `<config dir>/schemas`, where the user's own schemas live.
+    pub schema_dir: Option<PathBuf>,
+    /// The schemas, and the problems loading them found that did not stop anything (broken
+    /// custom schema files).
+    schemas: std::sync::OnceLock<(Registry, Vec<String>)>,
 }
 
 impl Session {
@@ -43,14 +47,45 @@ impl Session {
             (None, None) => config::default_vault_dir()?,
         };
         let schema_dir = config_dir.map(|d| d.join("schemas"));
-        let (schemas, warnings) = Registry::load(schema_dir.as_deref());
         Ok(Session {
             options,
             config,
             vault_dir,
-            schemas,
-            warnings,
+            schema_dir,
+            schemas: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The built-in schemas and the user's own (loaded once, on first use).
+    pub fn schemas(&self) -> &Registry {
+        &self.loaded_schemas().0
+    }
+
+    /// What loading the user's schemas found wrong (each file is skipped, with its line).
+    pub fn schema_warnings(&self) -> &[String] {
+        &self.loaded_schemas().1
+    }
+
+    fn loaded_schemas(&self) -> &(Registry, Vec<String>) {
+        self.schemas
+            .get_or_init(|| Registry::load(self.schema_dir.as_deref()))
+    }
+
+    /// What writes are checked against: these schemas and the configured history limit.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            schemas: self.schemas().clone(),
+            schema_dir: self.schema_dir.clone(),
+            history: self.config.vault.history,
+        }
+    }
+
+    /// The same, for the agent: it loads the schemas from `schema_dir` itself.
+    pub fn policy_spec(&self) -> PolicySpec {
+        PolicySpec {
+            schema_dir: self.schema_dir.clone(),
+            history: self.config.vault.history,
+        }
     }
 
     pub fn vault_exists(&self) -> bool {
@@ -74,17 +109,9 @@ impl Session {
         passphrase::from_env(passphrase::ENV_PASSPHRASE)
     }
 
-    /// Opens and unlocks the vault with the session's schemas and history limit.
+    /// Opens and unlocks the vault in this process.
     pub fn unlock(&self, passphrase: &[u8]) -> Result<Vault> {
-        let mut vault = Vault::unlock(&self.vault_dir, passphrase)?;
-        self.configure(&mut vault);
-        Ok(vault)
-    }
-
-    /// Applies the config and schemas to a vault opened some other way (e.g. just created).
-    pub fn configure(&self, vault: &mut Vault) {
-        vault.set_history_limit(self.config.vault.history);
-        vault.set_schemas(self.schemas.clone());
+        Vault::unlock(&self.vault_dir, passphrase)
     }
 }
 

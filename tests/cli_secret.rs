@@ -667,6 +667,7 @@ fn interactive_on_a_terminal_is_refused_headless() {
         .env("SESAME_VAULT", v.vault_dir())
         .env("SESAME_CONFIG", v.path().join("config.toml"))
         .env("SESAME_PASSPHRASE", common::PASSPHRASE)
+        .env("SESAME_NO_AGENT", "1")
         .env("HOME", v.path())
         .stdin(std::process::Stdio::null())
         .output()

@@ -154,6 +154,7 @@ fn a_vault_held_open_names_its_holder() {
         .env("SESAME_VAULT", v.vault_dir())
         .env("SESAME_CONFIG", v.path().join("config.toml"))
         .env("SESAME_PASSPHRASE", PASSPHRASE)
+        .env("SESAME_NO_AGENT", "1")
         .args(["secret", "create", "held", "-i"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -173,7 +174,11 @@ fn a_vault_held_open_names_its_holder() {
     }
     let mut c = v.cmd();
     c.args(["secret", "list"]);
-    fails(c, 1, &["in use by another process", &pid, "agent"]);
+    fails(
+        c,
+        1,
+        &["in use by another process", &pid, "close it there first"],
+    );
     let mut stdin = holder.stdin.take().unwrap();
     stdin.write_all(b"user=me\n").unwrap();
     drop(stdin);

@@ -17,6 +17,7 @@ fn sesame(vault: &std::path::Path) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--vault").arg(vault).arg("--headless");
     c.env("SESAME_PASSPHRASE", "crash test")
+        .env("SESAME_NO_AGENT", "1")
         .env("SESAME_CONFIG", vault.with_extension("toml"));
     c
 }
@@ -55,6 +56,7 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
             .env("SESAME", BIN)
             .env("VAULT", &vault)
             .env("SESAME_PASSPHRASE", "crash test")
+            .env("SESAME_NO_AGENT", "1")
             .env("SESAME_CONFIG", vault.with_extension("toml"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

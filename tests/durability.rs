@@ -31,6 +31,7 @@ fn success_is_reported_only_after_fsync_of_the_store_and_the_header() {
         .env("SESAME_VAULT", v.vault_dir())
         .env("SESAME_CONFIG", v.path().join("config.toml"))
         .env("SESAME_PASSPHRASE", common::PASSPHRASE)
+        .env("SESAME_NO_AGENT", "1")
         .output()
         .expect("strace is installed by ./scripts/test (apt package strace)");
     assert!(

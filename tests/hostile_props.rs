@@ -114,7 +114,23 @@ fn document() -> impl Strategy<Value = String> {
 /// holds no control character but newline.
 fn read_everything(vault: &Vault) {
     let listing = vault.list().expect("list");
-    let metas: Vec<&sesame::SecretMeta> = listing.secrets.iter().collect();
+    let mut secrets = Vec::new();
+    for m in &listing.secrets {
+        let secret = vault.get(&m.name, Some(m.scope)).expect("get");
+        let (_, older) = vault.history(&m.name, Some(m.scope)).expect("history");
+        secrets.push((secret, older));
+    }
+    let exported = vault.export(None).expect("export");
+    render_everything(listing.secrets.clone(), secrets, exported);
+}
+
+/// The readers of [`read_everything`] on secrets as given (any times, any values).
+fn render_everything(
+    metas: Vec<sesame::SecretMeta>,
+    secrets: Vec<(sesame::Secret, Vec<Version>)>,
+    exported: Vec<sesame::Secret>,
+) {
+    let refs: Vec<&sesame::SecretMeta> = metas.iter().collect();
     for f in [
         Format::Table,
         Format::Json,
@@ -122,26 +138,24 @@ fn read_everything(vault: &Vault) {
         Format::Csv,
         Format::Tsv,
     ] {
-        if let Some(text) = render_list(&metas, f).expect("render list") {
+        if let Some(text) = render_list(&refs, f).expect("render list") {
             assert!(!visible(&text).chars().any(|c| c.is_control() && c != '\n'));
         }
     }
-    let mut app = tui_support::unlocked(listing.secrets.clone(), Instant::now());
+    let mut app = tui_support::unlocked(metas.clone(), Instant::now());
     tui_support::render(&app, 80, 24);
-    for m in &listing.secrets {
-        let secret = vault.get(&m.name, Some(m.scope)).expect("get");
+    for (secret, older) in secrets {
         for f in [Format::Table, Format::Json, Format::Yaml, Format::Env] {
             // env may refuse a key that is no variable name; it must not panic.
             if let Ok(text) = render_secret(&secret, f) {
                 assert!(!visible(&text).chars().any(|c| c.is_control() && c != '\n'));
             }
         }
-        let (current, older) = vault.history(&m.name, Some(m.scope)).expect("history");
         let current_version = Version {
-            version: current.meta.version,
-            schema: current.meta.schema.clone(),
-            updated: current.meta.updated,
-            values: current.values.clone(),
+            version: secret.meta.version,
+            schema: secret.meta.schema.clone(),
+            updated: secret.meta.updated,
+            values: secret.values.clone(),
         };
         for f in [Format::Table, Format::Json, Format::Yaml] {
             render_history(&current_version, &older, f).expect("render history");
@@ -159,7 +173,6 @@ fn read_everything(vault: &Vault) {
         tui_support::render(&app, 80, 24);
         app.update(tui_support::code(crossterm::event::KeyCode::Esc), now);
     }
-    let exported = vault.export(None).expect("export");
     // What was exported imports again (the end marker and times survive the round trip).
     let doc = sesame::input::ExportDocument::new(
         exported
@@ -185,34 +198,39 @@ proptest! {
     fn an_import_document_never_leads_to_a_panic(text in document(), overwrite in any::<bool>()) {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::init(&dir.path().join("v"), b"pw", FAST).unwrap();
-        vault.create(SecretName::new("db").unwrap(), Scope::User, "arbitrary",
+        vault.create(&sesame::vault::Policy::default(), SecretName::new("db").unwrap(), Scope::User, "arbitrary",
             [("k".to_string(), SecretValue::new("v"))].into_iter().collect()).unwrap();
         if let Ok(doc) = parse_export(&text, "doc") {
             let items = doc.secrets.into_iter().map(|s| ImportItem {
                 name: s.name, scope: s.scope, schema: s.schema, values: s.values,
                 created: s.created, updated: s.updated,
             }).collect();
-            let _ = vault.import(items, overwrite, false);
+            let _ = vault.import(&sesame::vault::Policy::default(), items, overwrite, false);
         }
         read_everything(&vault);
     }
 
-    /// Past the door: records with any times at all (an older sesame, another tool, a
-    /// library caller) meet the same readers.
+    /// Past the door (which refuses times after 9999 since format 2): records with any
+    /// times at all (a vault migrated from format 1, another tool) meet the same readers.
     #[test]
     fn any_stored_times_are_read_without_a_panic(
         created in any::<u64>(),
         updated in any::<u64>(),
         value in text(),
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::init(&dir.path().join("v"), b"pw", FAST).unwrap();
         let values: Values = [("k".to_string(), SecretValue::new(value))].into_iter().collect();
-        vault.import(vec![ImportItem {
-            name: SecretName::new("t").unwrap(), scope: Scope::Workspace,
-            schema: "arbitrary".into(), values, created: Some(created), updated: Some(updated),
-        }], false, false).unwrap();
-        read_everything(&vault);
+        let meta = sesame::SecretMeta {
+            name: SecretName::new("t").unwrap(),
+            scope: Scope::Workspace,
+            schema: "arbitrary".into(),
+            keys: vec!["k".into()],
+            created,
+            updated,
+            version: 2,
+        };
+        let secret = sesame::Secret { meta: meta.clone(), values: values.clone() };
+        let older = vec![Version { version: 1, schema: "arbitrary".into(), updated: created, values }];
+        render_everything(vec![meta], vec![(secret.clone(), older)], vec![secret]);
     }
 }
 
@@ -233,6 +251,7 @@ fn the_cli_survives_any_import() {
                 .env("SESAME_VAULT", dir.path().join("v"))
                 .env("SESAME_CONFIG", dir.path().join("c.toml"))
                 .env("SESAME_PASSPHRASE", "pw pw pw pw")
+                .env("SESAME_NO_AGENT", "1")
                 .env("HOME", dir.path())
                 .output()
                 .unwrap()

@@ -71,6 +71,7 @@ fn seed_vault(dir: &Path) {
     values.insert("token".into(), SecretValue::new("ghp_seeded"));
     vault
         .create(
+            &sesame::vault::Policy::default(),
             SecretName::new("github").unwrap(),
             Scope::User,
             "arbitrary",
@@ -98,7 +99,7 @@ fn the_real_binary_in_tmux() {
     };
     let shell = format!(
         "env -i PATH=/usr/bin:/bin TERM=xterm-256color HOME={h} XDG_CONFIG_HOME={h}/.config \
-         XDG_DATA_HOME={h}/.local/share XDG_RUNTIME_DIR={h}/run SESAME_CONFIG={c} PS1='$ ' sh",
+         XDG_DATA_HOME={h}/.local/share XDG_RUNTIME_DIR={h}/run SESAME_CONFIG={c} SESAME_NO_AGENT=1 PS1='$ ' sh",
         h = home.display(),
         c = config.display()
     );

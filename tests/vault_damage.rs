@@ -55,13 +55,15 @@ fn pristine() -> &'static Path {
                 updated: None,
             })
             .collect();
-        v.import(items, false, false).unwrap();
+        v.import(&sesame::vault::Policy::default(), items, false, false)
+            .unwrap();
         // The first change writes the first snapshot.
         assert!(v.snapshot_if_due(false).unwrap());
         for i in 0..UPDATED {
             let mut c = Change::default();
             c.set.insert("k".into(), SecretValue::new(updated(i)));
-            v.update(&name(i), None, c).unwrap();
+            v.update(&sesame::vault::Policy::default(), &name(i), None, c, None)
+                .unwrap();
         }
         drop(v);
         (dir, path)

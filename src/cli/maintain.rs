@@ -21,6 +21,8 @@ pub struct RecoverArgs {
 pub fn verify(ctx: &Context) -> Result<()> {
     let dir = &ctx.session.vault_dir;
     ctx.session.require_vault()?;
+    // It reads the files as they are on disk: the agent lets go of them first.
+    ctx.stop_agent()?;
     let report = ctx.with_passphrase(|pass| Vault::verify(dir, pass))?;
     let mut text = report.lines.join("\n");
     text.push('\n');
@@ -39,6 +41,7 @@ pub fn verify(ctx: &Context) -> Result<()> {
 pub fn recover(ctx: &Context, a: RecoverArgs) -> Result<()> {
     let dir = &ctx.session.vault_dir;
     ctx.session.require_vault()?;
+    ctx.stop_agent()?;
     let report = ctx.with_passphrase(|pass| Vault::recover(dir, pass, a.output.as_deref()))?;
     let mut text = String::new();
     for line in report
@@ -69,7 +72,7 @@ pub fn recover(ctx: &Context, a: RecoverArgs) -> Result<()> {
 }
 
 pub fn compact(ctx: &Context) -> Result<()> {
-    let mut vault = ctx.open_vault()?;
+    let vault = ctx.open_vault()?;
     vault.compact()?;
     note(&format!(
         "Compacted the vault at {}: deleted secrets and replaced versions are gone from its files (the snapshots were rewritten too).",

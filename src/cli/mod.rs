@@ -2,6 +2,7 @@
 //! things every command shares (the session, the vault, the output format). No storage or
 //! crypto here: every command is a short walk over `sesame::vault::Vault`.
 
+pub mod agent;
 pub mod args;
 pub mod init;
 pub mod maintain;
@@ -56,6 +57,9 @@ pub struct Cli {
     /// they are otherwise shown as \xNN; a pipe always gets them as stored)
     #[arg(long, global = true)]
     pub raw: bool,
+    /// Open the vault in this process instead of through the agent (also SESAME_NO_AGENT=1)
+    #[arg(long, global = true)]
+    pub no_agent: bool,
     /// Output format where the output is data (each command accepts the formats that fit it)
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
@@ -75,6 +79,13 @@ pub enum Command {
     /// Show the schemas secrets can follow
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    /// Open the vault in the agent, so later commands and the TUI need no passphrase
+    Unlock,
+    /// Lock the agent: it wipes its keys and exits (every value out of reach)
+    Lock,
+    /// The agent that holds the unlocked vault: start, stop, status
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
     /// Read and authenticate every record, snapshot and the header, and report
     Verify,
     /// Rebuild a damaged vault from its snapshots and every readable record
@@ -115,6 +126,7 @@ impl Format {
 pub struct Context {
     pub session: Session,
     pub format: Option<Format>,
+    pub agent: crate::api::AgentUse,
 }
 
 impl Context {
@@ -147,13 +159,45 @@ impl Context {
         )))
     }
 
-    /// Opens and unlocks the vault, asking for the passphrase only where that is allowed.
-    /// What the vault has to tell (a migration, permissions tightened, a secret whose
-    /// freshness could not be confirmed) is printed when it is dropped.
+    /// The vault for this command, through the agent when it may (started and unlocked as
+    /// needed), else opened here; asks for the passphrase only when needed and allowed.
+    /// What the vault has to tell is printed when the command is done.
+    pub fn secrets(&self) -> Result<Opened> {
+        let inner = match crate::api::door(&self.session, self.agent)? {
+            crate::api::Door::Open(s) => s,
+            crate::api::Door::Locked(lock) => {
+                let lock = std::cell::RefCell::new(lock);
+                self.with_passphrase(|pass| lock.borrow_mut().unlock(pass))?
+            }
+        };
+        Ok(Opened(inner))
+    }
+
+    /// The schemas, with any problem loading the user's own said once.
+    pub fn schemas(&self) -> &crate::schema::Registry {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        let schemas = self.session.schemas();
+        SAID.call_once(|| {
+            for w in self.session.schema_warnings() {
+                warn(w);
+            }
+        });
+        schemas
+    }
+
+    /// Opens the vault in this process, for the commands that need it to themselves
+    /// (`passwd`, `compact`): a running agent is asked to lock first (it exits).
     pub fn open_vault(&self) -> Result<OpenVault> {
         self.session.require_vault()?;
+        self.stop_agent()?;
         let vault = self.with_passphrase(|pass| self.session.unlock(pass))?;
         Ok(OpenVault(vault))
+    }
+
+    /// Asks the vault's agent, if one runs, to lock (wipe its keys and exit), and waits
+    /// until it has let go of the vault.
+    pub fn stop_agent(&self) -> Result<bool> {
+        crate::agent::client::stop(&self.session.vault_dir)
     }
 
     /// Runs `f` with the passphrase from the environment, a file, or (where allowed) a
@@ -174,7 +218,7 @@ impl Context {
                 self.session.vault_dir.display()
             ))?;
             match f(pass.as_bytes()) {
-                Err(Error::WrongPassphrase(_)) if attempts < 2 => {
+                Err(e) if e.kind() == crate::error::ErrorKind::WrongPassphrase && attempts < 2 => {
                     attempts += 1;
                     prompt::tell("sesame: wrong passphrase, try again");
                 }
@@ -184,7 +228,26 @@ impl Context {
     }
 }
 
-/// An unlocked vault for one command; prints the vault's notices when the command is done.
+/// The vault for one command, in this process or through the agent; prints the vault's
+/// notices when the command is done.
+pub struct Opened(Box<dyn crate::api::Secrets>);
+
+impl std::ops::Deref for Opened {
+    type Target = dyn crate::api::Secrets;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        for n in self.0.take_notices() {
+            output::message(&format!("sesame: {n}"));
+        }
+    }
+}
+
+/// The vault opened in this process for one command; prints its notices when done.
 pub struct OpenVault(Vault);
 
 impl std::ops::Deref for OpenVault {
@@ -263,17 +326,31 @@ pub fn session(cli: &Cli) -> Result<Session> {
         passphrase_file: cli.passphrase_file.clone(),
         headless: cli.headless,
     })?;
-    for w in &session.warnings {
-        warn(w);
-    }
     Ok(session)
+}
+
+/// How this command may use the agent: never with `--no-agent` or `SESAME_NO_AGENT` set
+/// (to anything but "" or "0"); else a running one, started first when the config allows.
+pub fn agent_use(cli_no_agent: bool, session: &Session) -> crate::api::AgentUse {
+    use crate::api::AgentUse;
+    let env_off =
+        std::env::var_os(crate::agent::ENV_NO_AGENT).is_some_and(|v| !v.is_empty() && v != "0");
+    if cli_no_agent || env_off {
+        AgentUse::Off
+    } else if session.config.agent.auto_start {
+        AgentUse::Start
+    } else {
+        AgentUse::IfRunning
+    }
 }
 
 /// Runs one command; without one, `start` (the TUI on a terminal, else a short guide).
 pub fn run(mut cli: Cli) -> Result<()> {
     output::set_raw(cli.raw);
     let Some(command) = cli.command.take() else {
-        return start::run(session(&cli)?);
+        let session = session(&cli)?;
+        let agent = agent_use(cli.no_agent, &session);
+        return start::run(session, agent);
     };
     // These need neither a config nor a vault.
     match &command {
@@ -281,8 +358,10 @@ pub fn run(mut cli: Cli) -> Result<()> {
         Command::Man => return misc::man(),
         _ => {}
     }
+    let session = session(&cli)?;
     let ctx = Context {
-        session: session(&cli)?,
+        agent: agent_use(cli.no_agent, &session),
+        session,
         format: cli.format,
     };
     match command {
@@ -290,6 +369,9 @@ pub fn run(mut cli: Cli) -> Result<()> {
         Command::Passwd(a) => init::passwd(&ctx, a),
         Command::Secret(c) => secret::run(&ctx, c),
         Command::Schema(c) => schema::run(&ctx, c),
+        Command::Unlock => agent::unlock(&ctx),
+        Command::Lock => agent::lock(&ctx),
+        Command::Agent(c) => agent::run(&ctx, c),
         Command::Verify => maintain::verify(&ctx),
         Command::Recover(a) => maintain::recover(&ctx, a),
         Command::Compact => maintain::compact(&ctx),

@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, cmd: SchemaCommand) -> Result<()> {
 
 fn list(ctx: &Context) -> Result<()> {
     let format = ctx.format("schema list", &FORMATS, Format::Table)?;
-    let schemas: Vec<&Schema> = ctx.session.schemas.list().collect();
+    let schemas: Vec<&Schema> = ctx.schemas().list().collect();
     let views: Vec<SchemaView<'_>> = schemas.iter().map(|s| view(s)).collect();
     let text = match format {
         Format::Json => json(&views)?,
@@ -99,7 +99,7 @@ fn list(ctx: &Context) -> Result<()> {
 
 fn show(ctx: &Context, name: &str) -> Result<()> {
     let format = ctx.format("schema show", &FORMATS, Format::Table)?;
-    let schema = ctx.session.schemas.get(name)?;
+    let schema = ctx.schemas().get(name)?;
     let text = match format {
         Format::Json => json(&view(schema))?,
         Format::Yaml => yaml(&view(schema))?,

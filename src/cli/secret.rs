@@ -11,13 +11,14 @@ use zeroize::Zeroizing;
 use super::output::{Table, emit, env_line, json, warn_if_shared_file, yaml};
 use super::values::{self, ValueArgs};
 use super::{Context, Format, note, prompt, transfer, warn};
+use crate::api::Secrets;
 use crate::envname::env_var_names;
 use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
 use crate::secret::{
     Scope, Secret, SecretMeta, SecretName, Values, Version, format_time, shadowing_note,
 };
-use crate::vault::{Change, Vault};
+use crate::vault::Change;
 
 #[derive(Subcommand, Debug)]
 pub enum SecretCommand {
@@ -173,7 +174,7 @@ fn create(ctx: &Context, a: CreateArgs) -> Result<()> {
     let scope = a.scope.get().unwrap_or_default();
     let schema_name = a.schema.as_deref().unwrap_or(DEFAULT_SCHEMA);
     // Everything that can be checked without the vault is checked before the passphrase.
-    let schema = ctx.session.schemas.get(schema_name)?;
+    let schema = ctx.schemas().get(schema_name)?;
     if a.values.is_empty() {
         return Err(Error::Usage(
             "nothing to store: give values as --KEY=VALUE, --values JSON|YAML|@FILE, or -i".into(),
@@ -181,7 +182,7 @@ fn create(ctx: &Context, a: CreateArgs) -> Result<()> {
     }
     values::check_interactive(ctx, &a.values)?;
     let mut values = values::from_flags(&a.values)?;
-    let vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     if vault.resolve(&name, Some(scope)).is_ok() {
         return Err(Error::SecretExists {
             name: name.to_string(),
@@ -206,13 +207,13 @@ fn create(ctx: &Context, a: CreateArgs) -> Result<()> {
         meta.schema,
         list_capped(&meta.keys)
     ));
-    warn_if_shadowing(&vault, &meta.name, meta.scope);
+    warn_if_shadowing(&*vault, &meta.name, meta.scope);
     Ok(())
 }
 
 /// The same name in both scopes is allowed (scopes are namespaces), but a lookup without
 /// `--scope` then finds only the user one: say so when a write makes that happen.
-fn warn_if_shadowing(vault: &Vault, name: &SecretName, scope: Scope) {
+fn warn_if_shadowing(vault: &dyn Secrets, name: &SecretName, scope: Scope) {
     if vault.resolve(name, Some(scope.other())).is_ok() {
         warn(&shadowing_note(name, scope));
     }
@@ -242,7 +243,7 @@ fn get(ctx: &Context, a: GetArgs) -> Result<()> {
         &[Format::Table, Format::Json, Format::Yaml, Format::Env],
         Format::Table,
     )?;
-    let vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     let secret = vault.get(&name, a.scope.get())?;
     let text = Zeroizing::new(match &a.key {
         Some(key) => format!("{}\n", secret.get(key)?.expose()),
@@ -331,7 +332,7 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
         ],
         Format::Table,
     )?;
-    let vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     let listing = vault.list()?;
     if !listing.damaged.is_empty() {
         warn(&format!(
@@ -423,14 +424,14 @@ fn update(ctx: &Context, a: UpdateArgs) -> Result<()> {
         )));
     }
     if let Some(s) = &a.schema {
-        ctx.session.schemas.get(s)?;
+        ctx.schemas().get(s)?;
     }
-    let vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     let scope = a.scope.get();
     let before = if a.values.interactive {
         let current = vault.get(&name, scope)?;
         let schema_name = a.schema.as_deref().unwrap_or(&current.meta.schema);
-        let schema = ctx.session.schemas.get(schema_name)?;
+        let schema = ctx.schemas().get(schema_name)?;
         values::interactive(ctx, schema, &mut set, Some(&current.values))?;
         current.meta.clone()
     } else {
@@ -452,6 +453,8 @@ fn update(ctx: &Context, a: UpdateArgs) -> Result<()> {
             }
         )));
     }
+    // Compare-and-set: if another writer changed it since it was read above (while
+    // prompting, say), nothing is overwritten.
     let meta = vault.update(
         &name,
         Some(before.scope),
@@ -461,6 +464,7 @@ fn update(ctx: &Context, a: UpdateArgs) -> Result<()> {
             schema: a.schema,
             replace: false,
         },
+        Some(before.version),
     )?;
     if meta.version == before.version {
         note(&format!(
@@ -479,19 +483,19 @@ fn update(ctx: &Context, a: UpdateArgs) -> Result<()> {
 fn rename(ctx: &Context, a: RenameArgs) -> Result<()> {
     let name = SecretName::new(a.name)?;
     let new_name = SecretName::new(a.new_name)?;
-    let vault = ctx.open_vault()?;
-    let meta = vault.rename(&name, a.scope.get(), new_name)?;
+    let vault = ctx.secrets()?;
+    let meta = vault.rename(&name, a.scope.get(), new_name, None)?;
     note(&format!(
         "Renamed '{name}' to '{}' in the {} scope.",
         meta.name, meta.scope
     ));
-    warn_if_shadowing(&vault, &meta.name, meta.scope);
+    warn_if_shadowing(&*vault, &meta.name, meta.scope);
     Ok(())
 }
 
 fn delete(ctx: &Context, a: DeleteArgs) -> Result<()> {
     let name = SecretName::new(a.name)?;
-    let mut vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     let scope = vault.resolve(&name, a.scope.get())?;
     if !a.yes {
         if !prompt::can_prompt(ctx.headless()) {
@@ -506,13 +510,8 @@ fn delete(ctx: &Context, a: DeleteArgs) -> Result<()> {
             return Err(Error::Other("cancelled: nothing was deleted".into()));
         }
     }
-    vault.delete(&name, Some(scope))?;
-    let gone = if vault.scrub()? {
-        "its encrypted bytes are gone from the vault's files"
-    } else {
-        "its encrypted bytes leave the vault's files within a day, or now with 'sesame compact'"
-    };
-    note(&format!("Deleted secret '{name}' ({scope}); {gone}."));
+    vault.delete(&name, Some(scope), None)?;
+    note(&format!("Deleted secret '{name}' ({scope})."));
     Ok(())
 }
 
@@ -539,7 +538,7 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
         &[Format::Table, Format::Json, Format::Yaml],
         Format::Table,
     )?;
-    let vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     let (secret, older) = vault.history(&name, a.scope.get())?;
     if let Some(n) = a.restore {
         if n == secret.meta.version {
@@ -548,7 +547,7 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
             ));
             return Ok(());
         }
-        let meta = vault.restore(&name, Some(secret.meta.scope), n)?;
+        let meta = vault.restore(&name, Some(secret.meta.scope), n, Some(secret.meta.version))?;
         note(&format!(
             "Restored version {n} of '{name}' ({}) as version {}.",
             meta.scope, meta.version

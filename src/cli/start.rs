@@ -6,9 +6,9 @@ use super::prompt;
 use crate::error::Result;
 use crate::session::Session;
 
-pub fn run(session: Session) -> Result<()> {
+pub fn run(session: Session, agent: crate::api::AgentUse) -> Result<()> {
     if !session.options.headless && prompt::stdin_is_terminal() && prompt::stdout_is_terminal() {
-        return crate::tui::run(session);
+        return crate::tui::run(session, agent);
     }
     let dir = session.vault_dir.display();
     let first = if session.vault_exists() {

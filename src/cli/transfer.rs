@@ -44,7 +44,7 @@ pub fn export(ctx: &Context, a: ExportArgs) -> Result<()> {
         &[Format::Json, Format::Yaml, Format::Env],
         Format::Json,
     )?;
-    let vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     let secrets = vault.export(a.scope.get())?;
     let text = Zeroizing::new(match format {
         Format::Env => env_lines(&secrets, a.scope.get().is_none())?,
@@ -158,9 +158,9 @@ pub fn import(ctx: &Context, a: ImportArgs) -> Result<()> {
             updated: s.updated,
         })
         .collect();
-    let vault = ctx.open_vault()?;
+    let vault = ctx.secrets()?;
     if a.dry_run {
-        return dry_run(&vault, items, a.overwrite, &origin);
+        return dry_run(&*vault, items, a.overwrite, &origin);
     }
     let report = vault.import(items, a.overwrite, false)?;
     note(&format!(
@@ -177,7 +177,7 @@ pub fn import(ctx: &Context, a: ImportArgs) -> Result<()> {
 /// real import would be. Names that exist are planned as with `--overwrite` (to tell an
 /// update from no change) and, without it, shown as conflicts the real import would refuse.
 fn dry_run(
-    vault: &crate::vault::Vault,
+    vault: &dyn crate::api::Secrets,
     items: Vec<ImportItem>,
     overwrite: bool,
     origin: &str,

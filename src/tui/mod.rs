@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
+use crate::api::{AgentUse, Door, Secrets};
 use crate::crypto::KdfParams;
 use crate::error::Result;
 use crate::session::Session;
@@ -34,22 +35,23 @@ pub fn new_app(session: &Session, now: Instant) -> App {
     let mut app = App::new(
         keymap,
         Settings::from_config(&session.config.tui),
-        session.schemas.clone(),
+        session.schemas().clone(),
         session.vault_dir.display().to_string(),
         session.vault_exists(),
         now,
     );
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut warnings = problems;
-    warnings.extend(session.warnings.iter().cloned());
+    warnings.extend(session.schema_warnings().iter().cloned());
     if let Some(w) = warnings.first() {
         app.error(w.clone());
     }
     app
 }
 
-/// Runs the TUI until the user quits. The terminal is restored on every way out.
-pub fn run(session: Session) -> Result<()> {
+/// Runs the TUI until the user quits. The terminal is restored on every way out. With an
+/// unlocked agent running, it opens straight onto the list.
+pub fn run(session: Session, agent: AgentUse) -> Result<()> {
     // The TUI holds the unlocked vault for minutes: no core dump or same-user ptrace may
     // copy its keys or revealed values out.
     let unhardened = crate::hardening::no_dumps();
@@ -61,7 +63,24 @@ pub fn run(session: Session) -> Result<()> {
         ));
     }
     let mut pending = Vec::new();
+    let mut vault: Option<Box<dyn Secrets>> = None;
+    let mut door = None;
     if session.vault_exists() {
+        match crate::api::door(&session, agent) {
+            Ok(Door::Open(s)) => {
+                match s.list() {
+                    Ok(listing) => {
+                        app.update(Event::Unlocked(listing), Instant::now());
+                    }
+                    Err(e) => app.error(e.to_string()),
+                }
+                vault = Some(s);
+            }
+            Ok(Door::Locked(l)) => door = Some(l),
+            Err(e) => app.error(e.to_string()),
+        }
+    }
+    if vault.is_none() && session.vault_exists() {
         match session.passphrase_without_prompt() {
             Ok(Some(p)) => {
                 app.start_unlock();
@@ -72,12 +91,16 @@ pub fn run(session: Session) -> Result<()> {
         }
     }
     let mut term = terminal::setup()?;
-    let mut vault = None;
-    let result = event_loop(&mut term, &mut app, &session, pending, &mut vault);
+    let result = event_loop(
+        &mut term, &mut app, &session, pending, &mut vault, door, agent,
+    );
     terminal::restore();
-    // A long-lived process leaves a snapshot of what it changed (DESIGN §4).
-    if let Some(v) = vault.take() {
-        let _ = v.snapshot_if_due(true);
+    // A vault opened here leaves a snapshot of what it changed (DESIGN §4); an agent stays
+    // unlocked for the other terminals until its own idle lock.
+    if let Some(v) = vault.take()
+        && v.holder() == crate::api::Holder::ThisProcess
+    {
+        let _ = v.lock();
     }
     let _ = term.show_cursor();
     result
@@ -85,7 +108,10 @@ pub fn run(session: Session) -> Result<()> {
 
 struct Runtime<'a> {
     session: &'a Session,
-    vault: &'a mut Option<Vault>,
+    vault: &'a mut Option<Box<dyn Secrets>>,
+    /// How to unlock, found before the first unlock (and again after a lock).
+    door: Option<Box<crate::api::Lock>>,
+    agent: AgentUse,
 }
 
 fn event_loop(
@@ -93,9 +119,16 @@ fn event_loop(
     app: &mut App,
     session: &Session,
     mut pending: Vec<Intent>,
-    vault: &mut Option<Vault>,
+    vault: &mut Option<Box<dyn Secrets>>,
+    door: Option<Box<crate::api::Lock>>,
+    agent: AgentUse,
 ) -> Result<()> {
-    let mut rt = Runtime { session, vault };
+    let mut rt = Runtime {
+        session,
+        vault,
+        door,
+        agent,
+    };
     let io = |e| crate::Error::io("terminal error", e);
     let size = term.size().map_err(io)?;
     app.update(Event::Resize(size.width, size.height), Instant::now());
@@ -136,48 +169,63 @@ fn event_loop(
 }
 
 impl Runtime<'_> {
+    /// Unlocks through the door found at start (or a new one after a lock) and lists.
+    fn unlock(&mut self, pass: &[u8]) -> Option<Event> {
+        let door = match self.door.take() {
+            Some(d) => Ok(Door::Locked(d)),
+            None => crate::api::door(self.session, self.agent),
+        };
+        let opened = match door {
+            Ok(Door::Open(s)) => Ok(s),
+            Ok(Door::Locked(mut lock)) => {
+                let r = lock.unlock(pass);
+                if r.is_err() {
+                    self.door = Some(lock);
+                }
+                r
+            }
+            Err(e) => Err(e),
+        };
+        match opened {
+            Ok(s) => {
+                let listing = s.list();
+                *self.vault = Some(s);
+                Some(match listing {
+                    Ok(l) => Event::Unlocked(l),
+                    Err(e) => Event::UnlockFailed(e.to_string()),
+                })
+            }
+            Err(e) if e.kind() == crate::error::ErrorKind::WrongPassphrase => {
+                Some(Event::UnlockFailed("wrong passphrase".into()))
+            }
+            Err(e) => Some(Event::UnlockFailed(e.to_string())),
+        }
+    }
+
     /// Performs one intent; the outcome comes back as an event for `App::update`.
     fn perform(&mut self, intent: Intent, out: &mut impl Write) -> Option<Event> {
         let failed = |e: crate::Error| Some(Event::Failed(e.to_string()));
         match intent {
             Intent::Quit => None,
             Intent::CreateVault(pass) => {
+                // Created here, then opened like any vault (through the agent if allowed).
                 match Vault::init(
                     &self.session.vault_dir,
                     pass.expose().as_bytes(),
                     KdfParams::default(),
                 ) {
-                    Ok(mut v) => {
-                        self.session.configure(&mut v);
-                        let listing = v.list();
-                        *self.vault = Some(v);
-                        Some(match listing {
-                            Ok(l) => Event::Unlocked(l),
-                            Err(e) => Event::UnlockFailed(e.to_string()),
-                        })
-                    }
-                    Err(e) => Some(Event::UnlockFailed(e.to_string())),
+                    Ok(v) => drop(v),
+                    Err(e) => return Some(Event::UnlockFailed(e.to_string())),
                 }
+                self.unlock(pass.expose().as_bytes())
             }
-            Intent::Unlock(pass) => match self.session.unlock(pass.expose().as_bytes()) {
-                Ok(v) => {
-                    let listing = v.list();
-                    *self.vault = Some(v);
-                    Some(match listing {
-                        Ok(l) => Event::Unlocked(l),
-                        Err(e) => Event::UnlockFailed(e.to_string()),
-                    })
-                }
-                Err(crate::Error::WrongPassphrase(_)) => {
-                    Some(Event::UnlockFailed("wrong passphrase".into()))
-                }
-                Err(e) => Some(Event::UnlockFailed(e.to_string())),
-            },
+            Intent::Unlock(pass) => self.unlock(pass.expose().as_bytes()),
             Intent::Lock => {
-                // A snapshot of what changed, then dropping the vault zeroizes its keys and
-                // releases the lock.
+                // Every value out of reach: the agent wipes its keys and exits (the other
+                // terminals will ask again), a vault opened here snapshots what changed and
+                // is dropped, which wipes its keys and releases the lock.
                 if let Some(v) = self.vault.take() {
-                    let _ = v.snapshot_if_due(true);
+                    let _ = v.lock();
                 }
                 None
             }
@@ -234,7 +282,7 @@ impl Runtime<'_> {
                         name,
                         scope,
                         change,
-                    } => match vault.update(&name, Some(scope), change) {
+                    } => match vault.update(&name, Some(scope), change, None) {
                         Ok(meta) => Some(Event::Saved {
                             meta,
                             verb: "saved",
@@ -250,15 +298,17 @@ impl Runtime<'_> {
                             Ok(m) => m,
                             Err(e) => return failed(e),
                         };
-                        match vault.rename(&name, Some(scope), new_name) {
+                        match vault.rename(&name, Some(scope), new_name, None) {
                             Ok(new) => Some(Event::Renamed { old, new }),
                             Err(e) => failed(e),
                         }
                     }
-                    Intent::Delete { name, scope } => match vault.delete(&name, Some(scope)) {
-                        Ok(meta) => Some(Event::Deleted(meta)),
-                        Err(e) => failed(e),
-                    },
+                    Intent::Delete { name, scope } => {
+                        match vault.delete(&name, Some(scope), None) {
+                            Ok(meta) => Some(Event::Deleted(meta)),
+                            Err(e) => failed(e),
+                        }
+                    }
                     Intent::LoadHistory { name, scope } => {
                         match vault.history(&name, Some(scope)) {
                             Ok((current, versions)) => Some(Event::History { current, versions }),
@@ -269,7 +319,7 @@ impl Runtime<'_> {
                         name,
                         scope,
                         version,
-                    } => match vault.restore(&name, Some(scope), version) {
+                    } => match vault.restore(&name, Some(scope), version, None) {
                         Ok(meta) => Some(Event::Saved {
                             meta,
                             verb: "restored",

@@ -320,20 +320,36 @@ impl VaultLock {
         if !self.exclusive {
             return;
         }
-        let exe = std::env::args().next().unwrap_or_else(|| "sesame".into());
-        let exe = Path::new(&exe)
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let exe = match HOLDER_ROLE.get() {
+            Some(role) => role.to_string(),
+            None => {
+                let exe = std::env::args().next().unwrap_or_else(|| "sesame".into());
+                Path::new(&exe)
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            }
+        };
         let _ = self.file.set_len(0);
         let _ = std::io::Seek::rewind(&mut self.file);
         let _ = writeln!(self.file, "{} {}", std::process::id(), exe);
     }
 }
 
+/// What this process calls itself in the lock file, when it is more than a command (the
+/// agent): the busy error of another process then says how to get the vault back.
+static HOLDER_ROLE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// The name the agent gives itself in the lock file.
+pub const AGENT_ROLE: &str = "sesame-agent";
+
+pub fn set_holder_role(role: &'static str) {
+    let _ = HOLDER_ROLE.set(role);
+}
+
 fn describe_holder(path: &Path) -> String {
     let Ok(bytes) = read_limited(path, 256) else {
-        return "another process".into();
+        return "another process: close it there first".into();
     };
     let text = String::from_utf8_lossy(&bytes);
     let mut parts = text.split_whitespace();
@@ -341,11 +357,17 @@ fn describe_holder(path: &Path) -> String {
         parts.next().and_then(|p| p.parse::<u32>().ok()),
         parts.next(),
     ) {
+        (Some(pid), Some(AGENT_ROLE)) => format!(
+            "the sesame agent (pid {pid}): drop --no-agent and SESAME_NO_AGENT to use it, or run 'sesame lock' to close it"
+        ),
         (Some(pid), Some(cmd)) => {
-            format!("another process ({}, pid {pid})", crate::error::shown(cmd))
+            format!(
+                "another process ({}, pid {pid}): close it there first",
+                crate::error::shown(cmd)
+            )
         }
-        (Some(pid), None) => format!("another process (pid {pid})"),
-        _ => "another process".into(),
+        (Some(pid), None) => format!("another process (pid {pid}): close it there first"),
+        _ => "another process: close it there first".into(),
     }
 }
 

@@ -31,7 +31,18 @@ pub mod store;
 mod transfer;
 mod write;
 
+pub use files::{AGENT_ROLE, restrict_umask, set_holder_role};
 pub use repair::{RecoverReport, VerifyReport};
+
+/// Encodes a message for the agent's socket with the vault's one codec.
+pub fn encode_message<T: serde::Serialize>(msg: &T) -> zeroize::Zeroizing<Vec<u8>> {
+    codec::encode(msg)
+}
+
+/// Decodes a message from the agent's socket (`None` if it does not parse, whole).
+pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    codec::decode(bytes)
+}
 pub use transfer::{ImportItem, ImportReport};
 pub use write::Change;
 
@@ -42,7 +53,7 @@ use std::sync::{Mutex, MutexGuard};
 use crate::crypto::{self, KdfParams, Key};
 use crate::error::{Error, Result};
 use crate::schema::Registry;
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, Version, now};
+use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version, now};
 use header::{Account, Header};
 use record::{BodyV2, KIND_BODY, KIND_META, Keys, MetaV2, OpenFailure};
 use state::{StateV2, Tally};
@@ -54,8 +65,45 @@ pub const FORMAT_VERSION: u32 = 2;
 /// Earlier versions kept per secret unless configured otherwise.
 pub const DEFAULT_HISTORY: usize = 10;
 
+/// What a write is checked against and how much history it keeps: the schemas and history
+/// limit of the config in use. Passed with every write rather than held by the vault, so
+/// that a vault shared through the agent validates each client's writes as that client
+/// would without it.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub schemas: Registry,
+    /// Where the user's own schemas were loaded from (for the agent to load the same ones).
+    pub schema_dir: Option<std::path::PathBuf>,
+    /// Earlier versions kept per secret; at least 1.
+    pub history: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            schemas: Registry::builtin(),
+            schema_dir: None,
+            history: DEFAULT_HISTORY,
+        }
+    }
+}
+
+impl Policy {
+    /// Validates `values` against `schema` (filling in defaults); a secret with no key at
+    /// all is refused, as it is a group of key-value pairs.
+    pub fn check(&self, schema: &str, values: &mut Values) -> Result<()> {
+        self.schemas.get(schema)?.validate(values)?;
+        if values.is_empty() {
+            return Err(Error::Validation(
+                "a secret needs at least one key: nothing would be stored".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The outcome of listing: every readable secret, and what did not check out.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Listing {
     pub secrets: Vec<SecretMeta>,
     /// Records that failed to open, by id (their names are sealed inside them).
@@ -79,7 +127,8 @@ pub(crate) struct WriteToken<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
 
 pub struct Vault {
     dir: PathBuf,
-    store: Store,
+    /// The live store; replaced whole by a rebuild (compaction, a bulk import).
+    store: std::sync::RwLock<Store>,
     keys: Keys,
     vault_id: [u8; 16],
     /// Serializes writers in this process: held across every read-modify-write.
@@ -93,8 +142,6 @@ pub struct Vault {
     /// A private copy of a read-only vault's store, removed on drop.
     scratch: Option<PathBuf>,
     notices: Mutex<Vec<String>>,
-    history_limit: usize,
-    schemas: Registry,
     // Last: released after the store is closed.
     _lock: files::VaultLock,
 }
@@ -259,7 +306,7 @@ impl Vault {
         });
         Vault {
             dir: dir.to_path_buf(),
-            store,
+            store: std::sync::RwLock::new(store),
             vault_id: committed.header.vault_id,
             keys,
             write_lock: Mutex::new(()),
@@ -268,8 +315,6 @@ impl Vault {
             read_only,
             scratch,
             notices: Mutex::new(Vec::new()),
-            history_limit: DEFAULT_HISTORY,
-            schemas: Registry::builtin(),
             _lock: lock,
         }
     }
@@ -280,20 +325,6 @@ impl Vault {
 
     pub fn kdf_params(&self) -> KdfParams {
         self.committed().header.kdf
-    }
-
-    /// How many earlier versions to keep per secret (from the config).
-    pub fn set_history_limit(&mut self, n: usize) {
-        self.history_limit = n;
-    }
-
-    /// The schemas used to validate writes (built-ins plus the user's own).
-    pub fn set_schemas(&mut self, schemas: Registry) {
-        self.schemas = schemas;
-    }
-
-    pub fn schemas(&self) -> &Registry {
-        &self.schemas
     }
 
     /// True when writes are refused because the vault's directory is read-only.
@@ -313,6 +344,10 @@ impl Vault {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(msg);
+    }
+
+    fn store(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|p| p.into_inner())
     }
 
     fn committed(&self) -> MutexGuard<'_, Committed> {
@@ -335,7 +370,7 @@ impl Vault {
     pub fn list(&self) -> Result<Listing> {
         let mut raw = Vec::new();
         let mut scan_error = None;
-        for r in self.store.scan(&[KIND_META]) {
+        for r in self.store().scan(&[KIND_META]) {
             match r {
                 Ok(pair) => raw.push(pair),
                 Err(e) => scan_error = Some(e),
@@ -451,7 +486,7 @@ impl Vault {
         };
         for &s in order {
             if self
-                .store
+                .store()
                 .contains(&self.keys.secret_key(KIND_META, s, name))?
             {
                 return Ok(s);
@@ -513,10 +548,13 @@ impl Vault {
     fn read_meta(&self, name: &SecretName, scope: Scope) -> Result<MetaV2> {
         let key = self.keys.secret_key(KIND_META, scope, name);
         let what = || format!("secret '{name}' ({scope})");
-        let blob = self.store.get(&key)?.ok_or_else(|| Error::SecretNotFound {
-            name: name.to_string(),
-            scope: Some(scope),
-        })?;
+        let blob = self
+            .store()
+            .get(&key)?
+            .ok_or_else(|| Error::SecretNotFound {
+                name: name.to_string(),
+                scope: Some(scope),
+            })?;
         let meta = self
             .open_meta(&key, &blob)
             .map_err(|f| record_error(what(), "metadata", f))?;
@@ -531,9 +569,12 @@ impl Vault {
     fn read_body(&self, meta: &MetaV2) -> Result<BodyV2> {
         let key = self.keys.secret_key(KIND_BODY, meta.scope, &meta.name);
         let what = format!("secret '{}' ({})", meta.name, meta.scope);
-        let blob = self.store.get(&key)?.ok_or_else(|| Error::CorruptRecord {
-            what: format!("{what}: its values record is missing"),
-        })?;
+        let blob = self
+            .store()
+            .get(&key)?
+            .ok_or_else(|| Error::CorruptRecord {
+                what: format!("{what}: its values record is missing"),
+            })?;
         self.keys
             .open(&self.vault_id, &key, Some(meta.binding()), &blob)
             .map_err(|f| record_error(what, "values", f))
@@ -552,7 +593,7 @@ impl Vault {
         }
         let mut tally = Tally::default();
         let mut damaged = Vec::new();
-        for r in self.store.scan(&[key[0], key[1]]) {
+        for r in self.store().scan(&[key[0], key[1]]) {
             let (k, blob) = r?;
             tally.add(&self.keys, &k, &blob);
             if self.open_meta(&k, &blob).is_err() {

@@ -156,18 +156,25 @@ impl Vault {
     /// Replaces the live store with a finished build, removing the old store's directory
     /// and (since they may hold records meant to be gone, or sealed under a retired key)
     /// every snapshot, then writes a fresh snapshot.
-    fn switch_to(&mut self, built: (Store, StateV2, Header, Keys)) -> Result<()> {
-        let (store, state, header, keys) = built;
-        let old_dir = self.store.dir().to_path_buf();
-        self.store = store;
-        self.keys = keys;
+    /// (The caller holds the write lock; readers wait for the swap.)
+    pub(super) fn switch_to(&self, store: Store, state: StateV2, header: Header) -> Result<()> {
+        let old = std::mem::replace(
+            &mut *self.store.write().unwrap_or_else(|p| p.into_inner()),
+            store,
+        );
+        let old_dir = old.dir().to_path_buf();
+        drop(old);
         {
             let mut c = self.committed();
             c.state = state;
             c.header = header;
             c.wrote = true;
         }
-        self.verified = std::sync::Mutex::new(vec![false; super::state::BUCKETS]);
+        self.verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+            .for_each(|v| *v = false);
         fs::remove_dir_all(&old_dir).map_err(|e| files::io_err("cannot remove", &old_dir, e))?;
         files::sync_dir(&self.dir)?;
         self.replace_snapshots()
@@ -176,7 +183,7 @@ impl Vault {
     /// Every (meta, body) pair of the live store, checked; unknown record kinds (a newer
     /// sesame's) stop the rebuild rather than being dropped.
     fn for_each_secret(&self, f: &mut dyn FnMut(&MetaV2, &BodyV2) -> Result<()>) -> Result<()> {
-        self.store.for_each(&[], &mut |key, blob| {
+        self.store().for_each(&[], &mut |key, blob| {
             match key.first() {
                 Some(&KIND_META) => {
                     let meta = self
@@ -221,16 +228,17 @@ impl Vault {
         self.for_each_secret(&mut |meta, body| builder.put_secret(meta, body))?;
         builder.state.scrub_pending = false;
         self.retire_recovery_files()?;
-        let built = builder.finish(header)?;
+        let (store, state, header, keys) = builder.finish(header)?;
         drop(w);
-        self.switch_to(built)
+        self.keys = keys;
+        self.switch_to(store, state, header)
     }
 
     /// Removes the snapshots and the journal before a rebuild's commit point: they are about
     /// to be superseded (and may hold what the rebuild removes, or be sealed under a retired
     /// key). A crash after this leaves the old vault without them, which loses no secret;
     /// the next write starts a journal and a snapshot again.
-    fn retire_recovery_files(&self) -> Result<()> {
+    pub(super) fn retire_recovery_files(&self) -> Result<()> {
         for s in snapshot::list(&self.dir) {
             fs::remove_file(&s.path).map_err(|e| files::io_err("cannot remove", &s.path, e))?;
         }
@@ -246,7 +254,7 @@ impl Vault {
     /// Rebuilds the store with only its live records, so deleted secrets and replaced
     /// versions leave the live files (sled keeps them in its log until then), and replaces
     /// the snapshots. Costs about one import of the whole vault.
-    pub fn compact(&mut self) -> Result<()> {
+    pub fn compact(&self) -> Result<()> {
         let w = self.writer()?;
         let (header, generation) = {
             let c = self.committed();
@@ -258,16 +266,20 @@ impl Vault {
         self.for_each_secret(&mut |meta, _| {
             for kind in [KIND_META, KIND_BODY] {
                 let key = self.keys.secret_key(kind, meta.scope, &meta.name);
-                let blob = self.store.get(&key)?.ok_or_else(|| damaged_record(&key))?;
+                let blob = self
+                    .store()
+                    .get(&key)?
+                    .ok_or_else(|| damaged_record(&key))?;
                 builder.put_raw(&key, blob)?;
             }
             Ok(())
         })?;
         builder.state.scrub_pending = false;
         self.retire_recovery_files()?;
-        let built = builder.finish(header)?;
+        let (store, state, header, _) = builder.finish(header)?;
+        let switched = self.switch_to(store, state, header);
         drop(w);
-        self.switch_to(built)
+        switched
     }
 
     /// True when a delete left sealed bytes in the live files that a compaction would remove.
@@ -279,7 +291,7 @@ impl Vault {
     /// at most [`CHEAP_COMPACTION`] bytes: milliseconds) or overdue (the last one is more
     /// than [`SCRUB_WITHIN`] old). Returns whether it compacted. This bounds how long a
     /// deleted secret's sealed bytes stay in the live files.
-    pub fn scrub(&mut self) -> Result<bool> {
+    pub fn scrub(&self) -> Result<bool> {
         let (pending, compacted_at) = {
             let c = self.committed();
             (c.state.scrub_pending, c.state.compacted_at)
@@ -287,7 +299,7 @@ impl Vault {
         if !pending || self.read_only.is_some() {
             return Ok(false);
         }
-        let cheap = files::tree_size(self.store.dir()) <= CHEAP_COMPACTION;
+        let cheap = files::tree_size(self.store().dir()) <= CHEAP_COMPACTION;
         let overdue = now().saturating_sub(compacted_at) >= SCRUB_WITHIN.as_secs();
         if !(cheap || overdue) {
             return Ok(false);

@@ -228,7 +228,7 @@ impl Vault {
     pub(super) fn write_snapshot(&self, generation: u64) -> Result<PathBuf> {
         write(
             &self.dir,
-            &self.store,
+            &self.store(),
             &self.keys,
             &self.vault_id,
             generation,
@@ -244,7 +244,7 @@ impl Vault {
         let generation = self.committed().state.generation;
         write(
             &self.dir,
-            &self.store,
+            &self.store(),
             &self.keys,
             &self.vault_id,
             generation,

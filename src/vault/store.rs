@@ -86,8 +86,7 @@ impl Store {
         let (db, records) = loop {
             match Store::open_sled(dir) {
                 Some(Err(sled::Error::Io(e)))
-                    if e.kind() == std::io::ErrorKind::WouldBlock
-                        && start.elapsed() < std::time::Duration::from_secs(5) =>
+                    if lock_busy(&e) && start.elapsed() < std::time::Duration::from_secs(5) =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
@@ -260,6 +259,11 @@ impl Store {
     }
 }
 
+/// sled's "someone holds the lock" (it wraps `WouldBlock` in an error of its own kind).
+fn lock_busy(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
+}
+
 fn damaged(dir: &Path, what: &str) -> Error {
     Error::CorruptVault {
         path: dir.parent().unwrap_or(dir).to_path_buf(),
@@ -272,7 +276,7 @@ fn open_error(dir: &Path, e: sled::Error) -> Error {
         sled::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
             Error::io(format!("cannot open the vault store {}", dir.display()), io)
         }
-        sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+        sled::Error::Io(ref io) if lock_busy(io) => {
             // The vault lock is taken first, so only a foreign process can hold sled's own.
             Error::VaultBusy {
                 path: dir.parent().unwrap_or(dir).to_path_buf(),

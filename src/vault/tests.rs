@@ -28,6 +28,10 @@ fn values(pairs: &[(&str, &str)]) -> Values {
         .collect()
 }
 
+fn pol() -> Policy {
+    Policy::default()
+}
+
 fn new_vault() -> (tempfile::TempDir, Vault) {
     let dir = tempfile::tempdir().unwrap();
     let v = Vault::init(&dir.path().join("v"), PASS, small()).unwrap();
@@ -38,6 +42,7 @@ fn new_vault() -> (tempfile::TempDir, Vault) {
 fn init_unlock_and_wrong_passphrase() {
     let (dir, v) = new_vault();
     v.create(
+        &pol(),
         name("db"),
         Scope::Workspace,
         "arbitrary",
@@ -90,6 +95,7 @@ fn second_open_is_busy_and_names_the_holder() {
 fn user_scope_wins_lookup_and_scopes_are_namespaces() {
     let (_d, v) = new_vault();
     v.create(
+        &pol(),
         name("db"),
         Scope::Workspace,
         "arbitrary",
@@ -97,6 +103,7 @@ fn user_scope_wins_lookup_and_scopes_are_namespaces() {
     )
     .unwrap();
     v.create(
+        &pol(),
         name("db"),
         Scope::User,
         "arbitrary",
@@ -116,7 +123,13 @@ fn user_scope_wins_lookup_and_scopes_are_namespaces() {
         "team"
     );
     assert!(matches!(
-        v.create(name("db"), Scope::User, "arbitrary", Values::new()),
+        v.create(
+            &pol(),
+            name("db"),
+            Scope::User,
+            "arbitrary",
+            values(&[("k", "x")])
+        ),
         Err(Error::SecretExists { .. })
     ));
     assert_eq!(v.list().unwrap().secrets.len(), 2);
@@ -124,10 +137,14 @@ fn user_scope_wins_lookup_and_scopes_are_namespaces() {
 
 #[test]
 fn update_history_restore_and_limit() {
-    let (_d, mut v) = new_vault();
-    v.set_history_limit(3);
+    let (_d, v) = new_vault();
+    let p3 = Policy {
+        history: 3,
+        ..Policy::default()
+    };
     let n = name("api");
     v.create(
+        &p3,
         n.clone(),
         Scope::User,
         "arbitrary",
@@ -138,12 +155,14 @@ fn update_history_restore_and_limit() {
         let set = values(&[("token", &format!("v{i}"))]);
         let m = v
             .update(
+                &p3,
                 &n,
                 None,
                 Change {
                     set,
                     ..Change::default()
                 },
+                None,
             )
             .unwrap();
         assert_eq!(m.version, i);
@@ -152,12 +171,14 @@ fn update_history_restore_and_limit() {
     let same = values(&[("token", "v6")]);
     assert_eq!(
         v.update(
+            &p3,
             &n,
             None,
             Change {
                 set: same,
                 ..Change::default()
-            }
+            },
+            None
         )
         .unwrap()
         .version,
@@ -169,14 +190,14 @@ fn update_history_restore_and_limit() {
         hist.iter().map(|h| h.version).collect::<Vec<_>>(),
         vec![5, 4, 3]
     );
-    let m = v.restore(&n, None, 4).unwrap();
+    let m = v.restore(&p3, &n, None, 4, None).unwrap();
     assert_eq!(m.version, 7);
     assert_eq!(
         v.get(&n, None).unwrap().get("token").unwrap().expose(),
         "v4"
     );
     assert!(matches!(
-        v.restore(&n, None, 1),
+        v.restore(&p3, &n, None, 1, None),
         Err(Error::VersionNotFound { .. })
     ));
     // Removing keys, and a key that is not there.
@@ -184,26 +205,30 @@ fn update_history_restore_and_limit() {
         set: values(&[("user", "u")]),
         ..Change::default()
     };
-    v.update(&n, None, change).unwrap();
+    v.update(&p3, &n, None, change, None).unwrap();
     let m = v
         .update(
+            &p3,
             &n,
             None,
             Change {
                 remove: vec!["token".into()],
                 ..Change::default()
             },
+            None,
         )
         .unwrap();
     assert_eq!(m.keys, vec!["user".to_string()]);
     let err = v
         .update(
+            &p3,
             &n,
             None,
             Change {
                 remove: vec!["nope".into()],
                 ..Change::default()
             },
+            None,
         )
         .unwrap_err();
     assert!(matches!(err, Error::KeyNotFound { .. }));
@@ -213,6 +238,7 @@ fn update_history_restore_and_limit() {
 fn rename_and_delete() {
     let (_d, v) = new_vault();
     v.create(
+        &pol(),
         name("a"),
         Scope::Workspace,
         "arbitrary",
@@ -220,6 +246,7 @@ fn rename_and_delete() {
     )
     .unwrap();
     v.create(
+        &pol(),
         name("b"),
         Scope::Workspace,
         "arbitrary",
@@ -227,10 +254,10 @@ fn rename_and_delete() {
     )
     .unwrap();
     assert!(matches!(
-        v.rename(&name("a"), None, name("b")),
+        v.rename(&name("a"), None, name("b"), None),
         Err(Error::SecretExists { .. })
     ));
-    v.rename(&name("a"), None, name("c")).unwrap();
+    v.rename(&name("a"), None, name("c"), None).unwrap();
     assert!(matches!(
         v.get(&name("a"), None),
         Err(Error::SecretNotFound { .. })
@@ -239,10 +266,10 @@ fn rename_and_delete() {
         v.get(&name("c"), None).unwrap().get("k").unwrap().expose(),
         "1"
     );
-    v.delete(&name("c"), None).unwrap();
+    v.delete(&name("c"), None, None).unwrap();
     assert_eq!(v.count(), 1);
     assert!(matches!(
-        v.delete(&name("c"), None),
+        v.delete(&name("c"), None, None),
         Err(Error::SecretNotFound { .. })
     ));
 }
@@ -250,8 +277,14 @@ fn rename_and_delete() {
 #[test]
 fn passphrase_change_rewraps_only_the_key() {
     let (dir, mut v) = new_vault();
-    v.create(name("x"), Scope::User, "arbitrary", values(&[("k", "v")]))
-        .unwrap();
+    v.create(
+        &pol(),
+        name("x"),
+        Scope::User,
+        "arbitrary",
+        values(&[("k", "v")]),
+    )
+    .unwrap();
     v.change_passphrase(b"new pass", None).unwrap();
     drop(v);
     let p = dir.path().join("v");
@@ -274,7 +307,7 @@ fn poke(v: &Vault, key: &[u8], blob: Option<Vec<u8>>) {
         Some(blob) => b.insert(key, blob),
         None => b.remove(key),
     }
-    v.store.apply(b).unwrap();
+    v.store().apply(b).unwrap();
     // A fresh process would verify again: forget what this one already checked.
     v.verified
         .lock()
@@ -285,12 +318,13 @@ fn poke(v: &Vault, key: &[u8], blob: Option<Vec<u8>>) {
 
 fn raw(v: &Vault, kind: u8, n: &str) -> (Vec<u8>, Vec<u8>) {
     let key = v.keys.secret_key(kind, Scope::Workspace, &name(n));
-    let blob = v.store.get(&key).unwrap().unwrap();
+    let blob = v.store().get(&key).unwrap().unwrap();
     (key, blob)
 }
 
 fn put(v: &Vault, n: &str, val: &str) {
     v.create(
+        &pol(),
         name(n),
         Scope::Workspace,
         "arbitrary",
@@ -301,12 +335,14 @@ fn put(v: &Vault, n: &str, val: &str) {
 
 fn set(v: &Vault, n: &str, val: &str) -> SecretMeta {
     v.update(
+        &pol(),
         &name(n),
         None,
         Change {
             set: values(&[("k", val)]),
             ..Change::default()
         },
+        None,
     )
     .unwrap()
 }
@@ -386,7 +422,7 @@ fn a_resurrected_deleted_secret_is_detected() {
     put(&v, "leaked", "credential");
     let (mk, m) = raw(&v, KIND_META, "leaked");
     let (bk, b) = raw(&v, KIND_BODY, "leaked");
-    v.delete(&name("leaked"), None).unwrap();
+    v.delete(&name("leaked"), None, None).unwrap();
     poke(&v, &mk, Some(m));
     poke(&v, &bk, Some(b));
     assert!(matches!(
@@ -443,7 +479,7 @@ fn a_flipped_byte_is_detected_named_and_contained() {
         Err(Error::CorruptRecord { .. })
     ));
     // Deleting is how a damaged secret is cleared away.
-    v.delete(&name("two"), None).unwrap();
+    v.delete(&name("two"), None, None).unwrap();
     let listing = v.list().unwrap();
     assert!(listing.damaged.is_empty() && listing.problems.is_empty());
     assert_eq!(listing.secrets.len(), 2);
@@ -553,7 +589,7 @@ fn a_store_that_lost_writes_is_reported_and_left_alone() {
     let (dir, v) = new_vault();
     put(&v, "a", "1");
     let path = dir.path().join("v");
-    let store_dir = v.store.dir().to_path_buf();
+    let store_dir = v.store().dir().to_path_buf();
     let copy = dir.path().join("older-store");
     drop(v);
     copy_tree(&store_dir, &copy);
@@ -626,7 +662,7 @@ fn rotate_key_reseals_everything_and_retires_the_old_key() {
     put(&v, "b", "3");
     v.snapshot_if_due(true).unwrap();
     let path = dir.path().join("v");
-    let old_store = v.store.dir().to_path_buf();
+    let old_store = v.store().dir().to_path_buf();
     let (_, old_blob) = raw(&v, KIND_BODY, "a");
     let old_key = v.keys.vault.clone();
     v.rotate_key(b"rotated", None).unwrap();
@@ -644,16 +680,21 @@ fn rotate_key_reseals_everything_and_retires_the_old_key() {
 
 #[test]
 fn delete_then_compaction_removes_the_sealed_bytes_from_every_file() {
-    let (dir, mut v) = new_vault();
+    let (dir, v) = new_vault();
     put(&v, "keep", "k");
     put(&v, "leaked", "credential");
     v.snapshot_if_due(true).unwrap();
     let (_, blob) = raw(&v, KIND_BODY, "leaked");
     let path = dir.path().join("v");
-    v.delete(&name("leaked"), None).unwrap();
-    assert!(v.scrub_pending());
-    assert!(v.scrub().unwrap(), "a small vault compacts at once");
+    v.delete(&name("leaked"), None, None).unwrap();
+    // A small vault compacts at once, and says so.
     assert!(!v.scrub_pending());
+    assert!(
+        v.take_notices()
+            .iter()
+            .any(|n| n.contains("gone from the vault's files")),
+        "the user is told"
+    );
     assert!(no_file_contains(&path, &blob), "the deleted record lingers");
     assert_eq!(value(&v, "keep"), "k");
     drop(v);
@@ -673,21 +714,36 @@ fn import_is_all_or_nothing() {
         updated: None,
     };
     let err = v
-        .import(vec![item("new", "1"), item("exists", "2")], false, false)
+        .import(
+            &pol(),
+            vec![item("new", "1"), item("exists", "2")],
+            false,
+            false,
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err}");
     assert_eq!(v.count(), 1, "nothing imported");
     let err = v
-        .import(vec![item("x", "1"), item("x", "2")], true, false)
+        .import(&pol(), vec![item("x", "1"), item("x", "2")], true, false)
         .unwrap_err();
     assert!(err.to_string().contains("more than once"));
     let r = v
-        .import(vec![item("new", "1"), item("exists", "2")], true, true)
+        .import(
+            &pol(),
+            vec![item("new", "1"), item("exists", "2")],
+            true,
+            true,
+        )
         .unwrap();
     assert_eq!((r.created.len(), r.updated.len()), (1, 1));
     assert_eq!(v.count(), 1, "dry run writes nothing");
-    v.import(vec![item("new", "1"), item("exists", "2")], true, false)
-        .unwrap();
+    v.import(
+        &pol(),
+        vec![item("new", "1"), item("exists", "2")],
+        true,
+        false,
+    )
+    .unwrap();
     assert_eq!(v.get(&name("exists"), None).unwrap().meta.version, 2);
     assert_eq!(v.count(), 2);
 }
@@ -696,6 +752,7 @@ fn import_is_all_or_nothing() {
 fn files_reveal_no_names_keys_or_values() {
     let (dir, v) = new_vault();
     v.create(
+        &pol(),
         name("zzmarkername"),
         Scope::User,
         "arbitrary",
@@ -705,7 +762,8 @@ fn files_reveal_no_names_keys_or_values() {
     let mut c = Change::default();
     c.set
         .insert("zzmarkerkey".into(), SecretValue::new("zzmarkervalue2"));
-    v.update(&name("zzmarkername"), None, c).unwrap();
+    v.update(&pol(), &name("zzmarkername"), None, c, None)
+        .unwrap();
     v.snapshot_if_due(true).unwrap();
     drop(v);
     let path = dir.path().join("v");
@@ -728,7 +786,13 @@ fn a_read_only_vault_reads_and_refuses_writes() {
     assert_eq!(value(&v, "a"), "1");
     assert_eq!(v.list().unwrap().secrets.len(), 1);
     let err = v
-        .create(name("b"), Scope::User, "arbitrary", values(&[("k", "v")]))
+        .create(
+            &pol(),
+            name("b"),
+            Scope::User,
+            "arbitrary",
+            values(&[("k", "v")]),
+        )
         .unwrap_err();
     assert!(matches!(err, Error::ReadOnly(_)), "{err}");
     assert!(err.to_string().contains("read-only"));

@@ -1,26 +1,32 @@
 //! Bulk transfer: every secret out with its values (export), and many in at once (import),
-//! validated first and written as one atomic batch with one flush.
+//! validated first and written all or nothing.
 
 use std::collections::BTreeSet;
 
-use super::Vault;
-use super::record::{BodyV2, KIND_META};
-use super::write::RecordChange;
+use serde::{Deserialize, Serialize};
+
+use super::rebuild::Builder;
+use super::record::{BodyV2, KIND_META, Keys, MetaV2};
+use super::write::{RecordChange, next_version};
+use super::{Policy, Vault};
 use crate::error::{Error, Result};
-use crate::secret::{Scope, Secret, SecretMeta, SecretName, Timestamp, Values, now};
+use crate::secret::{MAX_TIMESTAMP, Scope, Secret, SecretMeta, SecretName, Timestamp, Values, now};
 
 /// What `import` did (or would do, on a dry run).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ImportReport {
     pub created: Vec<(Scope, SecretName)>,
     pub updated: Vec<(Scope, SecretName)>,
     pub unchanged: Vec<(Scope, SecretName)>,
+    /// Existing secrets that only `overwrite` would replace (listed by a dry run; a real
+    /// import with any is refused).
+    pub conflicts: Vec<(Scope, SecretName)>,
 }
 
 /// A secret to import. A new secret keeps the times an export gave it (a migration should
 /// not make everything look created today) and starts at version 1; earlier versions are not
 /// exported, so its history starts here.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportItem {
     pub name: SecretName,
     pub scope: Scope,
@@ -57,64 +63,97 @@ impl Vault {
         Ok(out)
     }
 
-    /// Imports secrets in one atomic batch with one flush. Every item is validated first;
-    /// if any fails, or any exists already without `overwrite`, nothing is written.
+    /// Imports secrets, all or nothing. Every item is checked first (its schema, its times,
+    /// at least one key); if any fails, or any exists already without `overwrite`, nothing
+    /// is written. A dry run returns the plan, existing names listed as conflicts.
+    ///
+    /// Up to [`BULK`] items go in as one write of the live store. More stream into a new store
+    /// (the live records copied as they are, the imported ones sealed in bounded batches)
+    /// that replaces the live one atomically: memory stays flat at any size, and a crash
+    /// leaves the vault as it was.
     pub fn import(
         &self,
+        policy: &Policy,
         items: Vec<ImportItem>,
         overwrite: bool,
         dry_run: bool,
     ) -> Result<ImportReport> {
         let mut seen = BTreeSet::new();
-        let mut problems = Vec::new();
+        let mut twice = Vec::new();
         for item in &items {
             if !seen.insert((item.scope, item.name.clone())) {
-                problems.push(format!(
-                    "'{}' ({}) appears more than once",
-                    item.name, item.scope
-                ));
+                twice.push(format!("'{}' ({})", item.name, item.scope));
             }
         }
-        if !problems.is_empty() {
+        drop(seen);
+        if !twice.is_empty() {
             return Err(Error::Conflict(format!(
-                "import refused: {}",
-                problems.join("; ")
+                "import refused: {} appear(s) more than once (nothing was imported)",
+                crate::error::list_capped(&twice)
             )));
         }
+        let mut items = items;
+        for item in &mut items {
+            check_item(policy, item)?;
+        }
         let w = if dry_run { None } else { Some(self.writer()?) };
-        let generation = match &w {
-            Some(w) => self.next_generation(w),
-            None => 0,
-        };
+        // The plan: which exist, and of those which would change.
         let mut report = ImportReport::default();
-        let mut records: Vec<RecordChange> = Vec::new();
-        let mut existing = Vec::new();
-        let t = now();
-        for mut item in items {
-            self.schemas
-                .get(&item.schema)
-                .and_then(|s| s.validate(&mut item.values))
-                .map_err(|e| {
-                    Error::Validation(format!("secret '{}' ({}): {e}", item.name, item.scope))
-                })?;
+        let mut exists = Vec::with_capacity(items.len());
+        for item in &items {
             let id = (item.scope, item.name.clone());
-            if self
-                .store
-                .contains(&self.keys.secret_key(KIND_META, item.scope, &item.name))?
-            {
-                if !overwrite {
-                    existing.push(format!("{} ({})", item.name, item.scope));
-                    continue;
-                }
+            let present = self
+                .store()
+                .contains(&self.keys.secret_key(KIND_META, item.scope, &item.name))?;
+            exists.push(present);
+            if !present {
+                report.created.push(id);
+            } else if !overwrite {
+                report.conflicts.push(id);
+            } else {
                 let (meta, body) = self.load(&item.name, Some(item.scope))?;
                 if body.values == item.values && meta.schema == item.schema {
                     report.unchanged.push(id);
-                    continue;
+                } else {
+                    report.updated.push(id);
                 }
-                let (meta, body) = self.next_version(meta.public(), body, item.schema, item.values);
-                records.extend(self.seal_secret(generation, &meta, &body));
-                report.updated.push(id);
-            } else {
+            }
+        }
+        let Some(w) = w else {
+            return Ok(report);
+        };
+        if !report.conflicts.is_empty() {
+            let shown: Vec<String> = report
+                .conflicts
+                .iter()
+                .map(|(s, n)| format!("{n} ({s})"))
+                .collect();
+            return Err(Error::Conflict(format!(
+                "import refused: {} already exist{}: pass --overwrite to replace {} (nothing was imported)",
+                crate::error::list_capped(&shown),
+                if shown.len() == 1 { "s" } else { "" },
+                if shown.len() == 1 { "it" } else { "them" }
+            )));
+        }
+        let unchanged: BTreeSet<(Scope, SecretName)> = report.unchanged.iter().cloned().collect();
+        let generation = self.next_generation(&w);
+        let t = now();
+        // The records of one imported item, for generation `generation`.
+        let records_of =
+            |item: ImportItem, present: bool| -> Result<Option<(SecretMeta, BodyV2)>> {
+                if unchanged.contains(&(item.scope, item.name.clone())) {
+                    return Ok(None);
+                }
+                if present {
+                    let (meta, body) = self.load(&item.name, Some(item.scope))?;
+                    return Ok(Some(next_version(
+                        policy,
+                        meta.public(),
+                        body,
+                        item.schema,
+                        item.values,
+                    )));
+                }
                 let meta = SecretMeta {
                     keys: item.values.keys().cloned().collect(),
                     name: item.name,
@@ -125,37 +164,76 @@ impl Vault {
                     updated: item.updated.unwrap_or(t).max(item.created.unwrap_or(0)),
                     version: 1,
                 };
-                records.extend(self.seal_secret(
-                    generation,
-                    &meta,
-                    &BodyV2 {
-                        values: item.values,
-                        history: Vec::new(),
-                    },
-                ));
-                report.created.push(id);
+                let body = BodyV2 {
+                    values: item.values,
+                    history: Vec::new(),
+                };
+                Ok(Some((meta, body)))
+            };
+        if items.len() <= BULK {
+            let mut records: Vec<RecordChange> = Vec::new();
+            for (item, present) in items.into_iter().zip(exists) {
+                if let Some((meta, body)) = records_of(item, present)? {
+                    records.extend(self.seal_secret(generation, &meta, &body));
+                }
+            }
+            if !records.is_empty() {
+                self.commit(&w, records)?;
+            }
+            return Ok(report);
+        }
+
+        // Bulk: a new store, swapped in.
+        let mut builder = Builder::new(
+            &self.dir,
+            Keys::new(self.keys.vault.clone()),
+            self.vault_id,
+            generation,
+        )?;
+        let replaced: BTreeSet<Vec<u8>> = report
+            .updated
+            .iter()
+            .map(|(s, n)| self.keys.secret_key(KIND_META, *s, n)[1..].to_vec())
+            .collect();
+        let state_key = Keys::state_key();
+        self.store().for_each(&[], &mut |key, blob| {
+            if key == state_key.as_slice() || replaced.contains(&key[1..]) {
+                return Ok(());
+            }
+            builder.put_raw(key, blob.to_vec())
+        })?;
+        for (item, present) in items.into_iter().zip(exists) {
+            if let Some((meta, body)) = records_of(item, present)? {
+                builder.put_secret(&MetaV2::from_public(&meta, generation), &body)?;
             }
         }
-        if !existing.is_empty() {
-            let shown: Vec<_> = existing.iter().take(5).cloned().collect();
-            let more = if existing.len() > 5 {
-                format!(" and {} more", existing.len() - 5)
-            } else {
-                String::new()
-            };
-            return Err(Error::Conflict(format!(
-                "import refused: {}{} already exist{}: pass --overwrite to replace {} (nothing was imported)",
-                shown.join(", "),
-                more,
-                if existing.len() == 1 { "s" } else { "" },
-                if existing.len() == 1 { "it" } else { "them" }
-            )));
-        }
-        if let Some(w) = &w
-            && !records.is_empty()
-        {
-            self.commit(w, records)?;
-        }
+        // The old store, with whatever it held of replaced or deleted records, goes away.
+        builder.state.scrub_pending = false;
+        self.retire_recovery_files()?;
+        let header = self.committed().header.clone();
+        let (store, state, header, _) = builder.finish(header)?;
+        self.switch_to(store, state, header)?;
+        drop(w);
         Ok(report)
     }
+}
+
+/// Items above this count are imported through a new store (see [`Vault::import`]).
+pub const BULK: usize = 2048;
+
+/// Checks one item before anything is written: its values against its schema (defaults
+/// filled in), at least one key, and times a reader can show.
+fn check_item(policy: &Policy, item: &mut ImportItem) -> Result<()> {
+    let what = format!("secret '{}' ({})", item.name, item.scope);
+    policy
+        .check(&item.schema, &mut item.values)
+        .map_err(|e| Error::Validation(format!("{what}: {e}")))?;
+    for (field, t) in [("created", item.created), ("updated", item.updated)] {
+        if t.is_some_and(|t| t > MAX_TIMESTAMP) {
+            return Err(Error::Validation(format!(
+                "{what}: '{field}' is past the year 9999 (milliseconds where seconds were meant?)"
+            )));
+        }
+    }
+    Ok(())
 }

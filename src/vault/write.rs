@@ -7,13 +7,13 @@
 use super::header::Account;
 use super::record::{BodyV2, KIND_BODY, KIND_META, Keys, MetaV2, VersionV2};
 use super::store::Batch;
-use super::{Vault, WriteToken, account_of};
+use super::{Policy, Vault, WriteToken, account_of};
 use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 use crate::secret::{Scope, SecretMeta, SecretName, Values, now};
 
 /// A change to an existing secret.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     /// Keys to add or overwrite.
     pub set: Values,
@@ -66,7 +66,7 @@ impl Vault {
             }
             let old = match super::state::bucket_of(&key) {
                 Some(b) => {
-                    let old = self.store.get(&key)?;
+                    let old = self.store().get(&key)?;
                     if let Some(o) = &old
                         && self.open_meta(&key, o).is_err()
                     {
@@ -89,7 +89,7 @@ impl Vault {
         for &b in &retally {
             let mut sum = 0u128;
             for kind in super::record::ANCHORED_KINDS {
-                for r in self.store.scan(&[kind, b as u8]) {
+                for r in self.store().scan(&[kind, b as u8]) {
                     let (k, blob) = r?;
                     if !touched.contains_key(&k) {
                         sum = sum.wrapping_add(self.keys.commit_hash(&k, &blob));
@@ -112,7 +112,7 @@ impl Vault {
             j.push((state_key.clone(), Some(state_blob.clone())));
         }
         batch.insert(&state_key, state_blob);
-        self.store.apply(batch)?;
+        self.store().apply(batch)?;
         // The journal lets `recover` replay this write if the store is lost. A write too big
         // to journal gets a snapshot instead, which starts a new journal.
         let journal = journaled
@@ -182,15 +182,16 @@ impl Vault {
     /// Creates a secret. The values are validated against `schema` (defaults filled in).
     pub fn create(
         &self,
+        policy: &Policy,
         name: SecretName,
         scope: Scope,
         schema: &str,
         mut values: Values,
     ) -> Result<SecretMeta> {
-        self.schemas.get(schema)?.validate(&mut values)?;
+        policy.check(schema, &mut values)?;
         let w = self.writer()?;
         if self
-            .store
+            .store()
             .contains(&self.keys.secret_key(KIND_META, scope, &name))?
         {
             return Err(Error::SecretExists {
@@ -219,15 +220,19 @@ impl Vault {
     }
 
     /// Applies `change` to a secret, keeping the previous version in its history. A change
-    /// that leaves values and schema as they were writes nothing.
+    /// that leaves values and schema as they were writes nothing. With `expected`, refuses
+    /// (a conflict) unless the secret is still at that version.
     pub fn update(
         &self,
+        policy: &Policy,
         name: &SecretName,
         scope: Option<Scope>,
         change: Change,
+        expected: Option<u64>,
     ) -> Result<SecretMeta> {
         let w = self.writer()?;
         let (meta, body) = self.load(name, scope)?;
+        check_expected(&meta, expected)?;
         let mut values = if change.replace {
             Values::new()
         } else {
@@ -244,22 +249,25 @@ impl Vault {
         }
         values.extend(change.set);
         let schema = change.schema.unwrap_or_else(|| meta.schema.clone());
-        self.schemas.get(&schema)?.validate(&mut values)?;
+        policy.check(&schema, &mut values)?;
         if values == body.values && schema == meta.schema {
             return Ok(meta.public());
         }
-        self.write_version(&w, meta, body, schema, values)
+        self.write_version(&w, policy, meta, body, schema, values)
     }
 
     /// Makes an earlier version current again (as a new version, so it can be undone too).
     pub fn restore(
         &self,
+        policy: &Policy,
         name: &SecretName,
         scope: Option<Scope>,
         version: u64,
+        expected: Option<u64>,
     ) -> Result<SecretMeta> {
         let w = self.writer()?;
         let (meta, body) = self.load(name, scope)?;
+        check_expected(&meta, expected)?;
         let old = body
             .history
             .iter()
@@ -269,7 +277,7 @@ impl Vault {
                 version,
             })?;
         let (schema, values) = (old.schema.clone(), old.values.clone());
-        self.write_version(&w, meta, body, schema, values)
+        self.write_version(&w, policy, meta, body, schema, values)
     }
 
     /// Renames a secret within its scope, history included.
@@ -278,14 +286,17 @@ impl Vault {
         name: &SecretName,
         scope: Option<Scope>,
         new_name: SecretName,
+        expected: Option<u64>,
     ) -> Result<SecretMeta> {
         let w = self.writer()?;
         let scope = self.resolve(name, scope)?;
         if &new_name == name {
-            return Ok(self.read_meta(name, scope)?.public());
+            let meta = self.read_meta(name, scope)?;
+            check_expected(&meta, expected)?;
+            return Ok(meta.public());
         }
         if self
-            .store
+            .store()
             .contains(&self.keys.secret_key(KIND_META, scope, &new_name))?
         {
             return Err(Error::SecretExists {
@@ -294,6 +305,7 @@ impl Vault {
             });
         }
         let (meta, body) = self.load(name, Some(scope))?;
+        check_expected(&meta, expected)?;
         let mut meta = meta.public();
         let mut records: Vec<RecordChange> = self.remove_secret(scope, name).into();
         meta.name = new_name;
@@ -307,11 +319,19 @@ impl Vault {
     /// it is cleared away); its metadata is then unknown, so the caller gets the name and
     /// scope alone. The sealed bytes leave the live files at the next compaction (see
     /// [`Vault::compact`]).
-    pub fn delete(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
+    pub fn delete(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+        expected: Option<u64>,
+    ) -> Result<SecretMeta> {
         let w = self.writer()?;
         let scope = self.resolve(name, scope)?;
         let meta = match self.read_meta(name, scope) {
-            Ok(m) => m.public(),
+            Ok(m) => {
+                check_expected(&m, expected)?;
+                m.public()
+            }
             Err(Error::Tampered { .. }) | Err(Error::CorruptRecord { .. }) => SecretMeta {
                 name: name.clone(),
                 scope,
@@ -324,6 +344,17 @@ impl Vault {
             Err(e) => return Err(e),
         };
         self.commit(&w, self.remove_secret(scope, name).into())?;
+        drop(w);
+        // Deleted means gone from the live files: at once when that is cheap.
+        self.notice(match self.scrub() {
+            Ok(true) => format!("the encrypted bytes of '{name}' are gone from the vault's files"),
+            Ok(false) => format!(
+                "the encrypted bytes of '{name}' leave the vault's files within a day, or now with 'sesame compact'"
+            ),
+            Err(e) => format!(
+                "'{name}' is deleted, but the vault could not be compacted ({e}): run 'sesame compact'"
+            ),
+        });
         Ok(meta)
     }
 
@@ -331,36 +362,16 @@ impl Vault {
     fn write_version(
         &self,
         w: &WriteToken<'_>,
+        policy: &Policy,
         meta: MetaV2,
         body: BodyV2,
         schema: String,
         values: Values,
     ) -> Result<SecretMeta> {
-        let (meta, body) = self.next_version(meta.public(), body, schema, values);
+        let (meta, body) = next_version(policy, meta.public(), body, schema, values);
         let records = self.seal_secret(self.next_generation(w), &meta, &body);
         self.commit(w, records.into())?;
         Ok(meta)
-    }
-
-    pub(super) fn next_version(
-        &self,
-        mut meta: SecretMeta,
-        mut body: BodyV2,
-        schema: String,
-        values: Values,
-    ) -> (SecretMeta, BodyV2) {
-        let previous = VersionV2 {
-            version: meta.version,
-            schema: std::mem::replace(&mut meta.schema, schema),
-            updated: meta.updated,
-            values: std::mem::replace(&mut body.values, values),
-        };
-        body.history.insert(0, previous);
-        body.history.truncate(self.history_limit);
-        meta.version += 1;
-        meta.updated = now().max(meta.updated);
-        meta.keys = body.values.keys().cloned().collect();
-        (meta, body)
     }
 
     /// Re-wraps the vault key under a new passphrase (and optionally new KDF parameters).
@@ -394,5 +405,40 @@ impl Vault {
         header.write(&self.dir, true)?;
         c.header = header;
         Ok(())
+    }
+}
+
+/// The secret with `values` as its next version, the current one moved into its history
+/// (which keeps at most `policy.history` versions, and at least one).
+pub(super) fn next_version(
+    policy: &Policy,
+    mut meta: SecretMeta,
+    mut body: BodyV2,
+    schema: String,
+    values: Values,
+) -> (SecretMeta, BodyV2) {
+    let previous = VersionV2 {
+        version: meta.version,
+        schema: std::mem::replace(&mut meta.schema, schema),
+        updated: meta.updated,
+        values: std::mem::replace(&mut body.values, values),
+    };
+    body.history.insert(0, previous);
+    body.history.truncate(policy.history.max(1));
+    meta.version = meta.version.saturating_add(1);
+    meta.updated = now().max(meta.updated);
+    meta.keys = body.values.keys().cloned().collect();
+    (meta, body)
+}
+
+/// The compare-and-set of every mutation: the secret must still be at the version the
+/// caller read.
+fn check_expected(meta: &MetaV2, expected: Option<u64>) -> Result<()> {
+    match expected {
+        Some(v) if v != meta.version => Err(Error::Conflict(format!(
+            "secret '{}' ({}) changed since it was read: it is now at version {}, not {v}; nothing was written (reload it and try again)",
+            meta.name, meta.scope, meta.version
+        ))),
+        _ => Ok(()),
     }
 }

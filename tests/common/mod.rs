@@ -14,6 +14,19 @@ pub struct TestVault {
     pub root: TempDir,
 }
 
+impl Drop for TestVault {
+    /// A test that started an agent leaves none behind.
+    fn drop(&mut self) {
+        if self.path().join("xdg-runtime").join("sesame").exists() {
+            let _ = self
+                .bare()
+                .env_remove("SESAME_NO_AGENT")
+                .arg("lock")
+                .output();
+        }
+    }
+}
+
 impl TestVault {
     /// An empty temp dir with a config file, no vault yet.
     pub fn empty() -> TestVault {
@@ -74,7 +87,18 @@ impl TestVault {
             .env("XDG_RUNTIME_DIR", p.join("xdg-runtime"))
             .env("SESAME_VAULT", self.vault_dir())
             .env("SESAME_CONFIG", p.join("config.toml"))
+            // Each command opens the vault itself unless a test asks for the agent
+            // (`TestVault::with_agent`): no agent outlives a test by accident.
+            .env("SESAME_NO_AGENT", "1")
             .current_dir(p);
+        c
+    }
+
+    /// [`TestVault::cmd`] that may use (and start) the agent. The agent lives in this test's
+    /// runtime dir; [`TestVault`]'s drop stops it.
+    pub fn with_agent(&self) -> assert_cmd::Command {
+        let mut c = self.cmd();
+        c.env_remove("SESAME_NO_AGENT");
         c
     }
 
