@@ -92,6 +92,9 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     Other(String),
+    /// A remote backend failed; it knows its own exit code.
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
 }
 
 /// A rejected name as it may be shown: control characters escaped (an error stays one
@@ -130,6 +133,7 @@ impl Error {
             | Input(_) => exit::VALIDATION,
             SecretExists { .. } | VaultExists(_) | Conflict(_) => exit::CONFLICT,
             Usage(_) => exit::USAGE,
+            Backend(e) => e.exit_code(),
             _ => exit::OTHER,
         }
     }

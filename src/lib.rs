@@ -3,6 +3,7 @@
 //! This crate is the library both faces (the TUI and the one-shot CLI) call; neither holds
 //! storage, crypto or sync logic of its own.
 
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -1,0 +1,703 @@
+//! HashiCorp Vault / OpenBao, KV version 2, over its HTTP API: a secret is the KV entry
+//! `<mount>/data/<prefix><scope>/<name>`, its schema the `sesame_schema` custom metadata.
+//!
+//! Compare-and-set is KV v2's own `options.cas` (create = `cas: 0`, update = the version
+//! sesame last saw), so writes are race-free. Two things are not atomic, and are documented:
+//! the schema is written to the metadata endpoint after the data, only when it changed (a
+//! reader in between sees the new values with the old schema); and `delete` checks the
+//! version with one request and deletes with the next (a write in between is deleted too).
+//! KV v2 keeps versions, so that loser is still in the store's history until the metadata
+//! is deleted; sesame deletes the metadata (all versions) as `delete` promises.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::error::remote_text;
+use super::http::{Http, Method, Reply, percent_encode};
+use super::memory::precondition;
+use super::options::{Options, TIMEOUT};
+use super::remote::{self, check_values, foreign, json, parse_id, schema_name, values_from_json};
+use super::{
+    Backend, BackendError, Expect, Foreign, Listing, OptionSpec, OptionValue, RemoteEntry,
+    RemoteId, RemoteSecret, RemoteVersion,
+};
+use crate::secret::{Scope, SecretValue, Values};
+
+pub const OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        name: "address",
+        required: true,
+        credential: false,
+        help: "server URL, e.g. https://vault.example.com:8200",
+    },
+    OptionSpec {
+        name: "mount",
+        required: false,
+        credential: false,
+        help: "KV version 2 mount (default: secret)",
+    },
+    OptionSpec {
+        name: "namespace",
+        required: false,
+        credential: false,
+        help: "Vault Enterprise / OpenBao namespace (X-Vault-Namespace)",
+    },
+    OptionSpec {
+        name: "token",
+        required: false,
+        credential: true,
+        help: "a token; or give role_id and secret_id for AppRole",
+    },
+    OptionSpec {
+        name: "role_id",
+        required: false,
+        credential: true,
+        help: "AppRole role id (with secret_id, instead of token)",
+    },
+    OptionSpec {
+        name: "secret_id",
+        required: false,
+        credential: true,
+        help: "AppRole secret id",
+    },
+    OptionSpec {
+        name: "ca_cert",
+        required: false,
+        credential: false,
+        help: "PEM file of the CA that signed the server's certificate",
+    },
+    OptionSpec {
+        name: "prefix",
+        required: false,
+        credential: false,
+        help: "path under the mount, e.g. team/ (default: none)",
+    },
+    OptionSpec {
+        name: "list_page_size",
+        required: false,
+        credential: false,
+        help: "keys per LIST request (default 1000)",
+    },
+    TIMEOUT,
+];
+
+/// The custom-metadata key holding the schema name.
+const SCHEMA_KEY: &str = "sesame_schema";
+/// Metadata requests `list` runs at once: as many as the sync engine's pool.
+const LIST_WORKERS: usize = 8;
+/// A listing this long is a runaway server, not a secret store.
+const MAX_LISTED: usize = 1_000_000;
+
+enum Auth {
+    Token,
+    AppRole {
+        role_id: SecretValue,
+        secret_id: SecretValue,
+    },
+}
+
+pub struct VaultBackend {
+    http: Http,
+    /// `<address>/v1/`
+    base: String,
+    mount: String,
+    namespace: Option<String>,
+    prefix: String,
+    page: usize,
+    auth: Auth,
+    /// The token in use: the `token` option, or the last AppRole login (None until then).
+    token: RwLock<Option<SecretValue>>,
+    /// One AppRole login at a time, however many threads find the token missing or expired.
+    login: Mutex<()>,
+}
+
+/// Hand-written so that no token or AppRole credential can ever be printed.
+impl std::fmt::Debug for VaultBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultBackend")
+            .field("base", &self.base)
+            .field("mount", &self.mount)
+            .field("prefix", &self.prefix)
+            .field(
+                "auth",
+                &match self.auth {
+                    Auth::Token => "token",
+                    Auth::AppRole { .. } => "approle",
+                },
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl VaultBackend {
+    pub fn new(options: BTreeMap<String, OptionValue>) -> Result<VaultBackend, BackendError> {
+        let o = Options::check("vault", OPTIONS, options)?;
+        let address = o
+            .required_text("address")?
+            .trim_end_matches('/')
+            .to_string();
+        if !(address.starts_with("http://") || address.starts_with("https://")) {
+            return Err(o.error("address must start with http:// or https://"));
+        }
+        let mount = o
+            .text("mount")
+            .unwrap_or("secret")
+            .trim_matches('/')
+            .to_string();
+        if mount.is_empty()
+            || !mount
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-./".contains(&b))
+        {
+            return Err(o.error("mount must be a path of letters, digits, '_', '-', '.' and '/'"));
+        }
+        let (auth, token) = match (
+            o.secret("token"),
+            o.secret("role_id"),
+            o.secret("secret_id"),
+        ) {
+            (Some(t), None, None) => (Auth::Token, Some(t)),
+            (None, Some(role_id), Some(secret_id)) => (Auth::AppRole { role_id, secret_id }, None),
+            _ => {
+                return Err(o.error(
+                    "give either the token option, or both role_id and secret_id (AppRole)",
+                ));
+            }
+        };
+        let ca = o.text("ca_cert").map(std::path::Path::new);
+        Ok(VaultBackend {
+            http: Http::new(format!("vault at {address}"), o.timeout()?, ca, "vault")?,
+            base: format!("{address}/v1/"),
+            mount,
+            namespace: o.text("namespace").map(|s| s.trim().to_string()),
+            prefix: o.path_prefix()?,
+            page: o.number("list_page_size", 1..=100_000)?.unwrap_or(1000) as usize,
+            auth,
+            token: RwLock::new(token),
+            login: Mutex::new(()),
+        })
+    }
+
+    fn label(&self) -> String {
+        self.http.label.clone()
+    }
+
+    fn path(&self, kind: &str, id: &RemoteId) -> String {
+        format!(
+            "{}/{kind}/{}{}/{}",
+            self.mount, self.prefix, id.scope, id.name
+        )
+    }
+
+    /// One request with the token (logging in first for AppRole). A 403 under AppRole may be
+    /// an expired token: log in again once and retry.
+    fn call(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Reply, BackendError> {
+        let token = self.current_token()?;
+        let reply = self.send(method, path, body, Some(&token))?;
+        if reply.status == 403 && matches!(self.auth, Auth::AppRole { .. }) {
+            let fresh = self.app_role_login(Some(&token))?;
+            return self.send(method, path, body, Some(&fresh));
+        }
+        Ok(reply)
+    }
+
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&[u8]>,
+        token: Option<&SecretValue>,
+    ) -> Result<Reply, BackendError> {
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(t) = token {
+            headers.push(("x-vault-token", t.expose()));
+        }
+        if let Some(ns) = &self.namespace {
+            headers.push(("x-vault-namespace", ns));
+        }
+        let url = format!("{}{path}", self.base);
+        self.http.send(method, &url, &headers, body)
+    }
+
+    fn current_token(&self) -> Result<SecretValue, BackendError> {
+        if let Some(t) = self
+            .token
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Ok(t.clone());
+        }
+        self.app_role_login(None)
+    }
+
+    /// Logs in with AppRole unless another thread already replaced `stale` meanwhile.
+    fn app_role_login(&self, stale: Option<&SecretValue>) -> Result<SecretValue, BackendError> {
+        let Auth::AppRole { role_id, secret_id } = &self.auth else {
+            unreachable!("only AppRole logs in");
+        };
+        let _one_at_a_time = self.login.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = self
+            .token
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && Some(t) != stale
+        {
+            return Ok(t.clone());
+        }
+        #[derive(Serialize)]
+        struct Login<'a> {
+            role_id: &'a SecretValue,
+            secret_id: &'a SecretValue,
+        }
+        let body = Zeroizing::new(
+            serde_json::to_vec(&Login { role_id, secret_id }).expect("strings serialize"),
+        );
+        let reply = self.send(Method::Post, "auth/approle/login", Some(&body), None)?;
+        if reply.status != 200 {
+            return Err(self.failure(&reply, "the role_id and secret_id options"));
+        }
+        #[derive(Deserialize)]
+        struct LoginReply {
+            auth: LoginAuth,
+        }
+        #[derive(Deserialize)]
+        struct LoginAuth {
+            client_token: SecretValue,
+        }
+        let token = json::<LoginReply>(&reply.body)
+            .map_err(|detail| self.protocol(format!("AppRole login answer: {detail}")))?
+            .auth
+            .client_token;
+        *self.token.write().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        Ok(token)
+    }
+
+    /// The error for a status sesame did not expect. Vault's error bodies are
+    /// `{"errors": [...]}` messages about the request, never its values; cut and escaped.
+    fn failure(&self, reply: &Reply, check: &'static str) -> BackendError {
+        #[derive(Deserialize)]
+        struct Errors {
+            errors: Vec<String>,
+        }
+        let said = json::<Errors>(&reply.body)
+            .map(|e| remote_text(&e.errors.join("; "), 160))
+            .unwrap_or_default();
+        let detail = if said.is_empty() {
+            format!("HTTP {}", reply.status)
+        } else {
+            format!("HTTP {}: {said}", reply.status)
+        };
+        match reply.status {
+            401 | 403 => BackendError::Refused {
+                backend: self.label(),
+                detail,
+                check,
+            },
+            500..=599 => BackendError::Unreachable {
+                backend: self.label(),
+                detail,
+            },
+            _ => self.protocol(detail),
+        }
+    }
+
+    fn protocol(&self, detail: String) -> BackendError {
+        BackendError::Protocol {
+            backend: self.label(),
+            detail,
+        }
+    }
+
+    fn malformed(&self, id: &RemoteId, detail: String) -> BackendError {
+        BackendError::Malformed {
+            backend: self.label(),
+            id: id.clone(),
+            detail,
+        }
+    }
+
+    const CHECK: &'static str =
+        "the token (or role_id/secret_id) option and that its policy allows the mount and prefix";
+
+    /// The secret's metadata, or None when there is none.
+    fn metadata(&self, id: &RemoteId) -> Result<Option<Metadata>, BackendError> {
+        let reply = self.call(Method::Get, &self.path("metadata", id), None)?;
+        match reply.status {
+            200 => json::<DataOf<Metadata>>(&reply.body)
+                .map(|d| Some(d.data))
+                .map_err(|e| self.malformed(id, format!("its metadata is {e}"))),
+            404 => Ok(None),
+            _ => Err(self.failure(&reply, Self::CHECK)),
+        }
+    }
+
+    /// All keys of one LIST folder, page by page. OpenBao pages with `limit`/`after`;
+    /// HashiCorp Vault ignores both and returns everything, which ends the loop too.
+    fn list_folder(&self, folder: &str) -> Result<Vec<String>, BackendError> {
+        let mut keys: Vec<String> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut path = format!(
+                "{}/metadata/{folder}?list=true&limit={}",
+                self.mount, self.page
+            );
+            if let Some(a) = &after {
+                path.push_str("&after=");
+                path.push_str(&percent_encode(a));
+            }
+            let reply = self.call(Method::Get, &path, None)?;
+            match reply.status {
+                200 => {}
+                404 => return Ok(keys),
+                _ => return Err(self.failure(&reply, Self::CHECK)),
+            }
+            let page = json::<DataOf<Keys>>(&reply.body)
+                .map_err(|e| self.protocol(format!("a LIST answer that is {e}")))?
+                .data
+                .keys;
+            let n = page.len();
+            let fresh: Vec<String> = page
+                .into_iter()
+                .filter(|k| after.as_ref().is_none_or(|a| k > a))
+                .collect();
+            let ignores_after = fresh.len() < n;
+            keys.extend(fresh);
+            if keys.len() > MAX_LISTED {
+                return Err(self.protocol(format!("more than {MAX_LISTED} keys in one LIST")));
+            }
+            if n != self.page || ignores_after {
+                return Ok(keys);
+            }
+            after = keys.last().cloned();
+        }
+    }
+
+    /// Current live version of each id, fetched by `LIST_WORKERS` threads at once.
+    fn versions(
+        &self,
+        ids: Vec<RemoteId>,
+    ) -> Result<Vec<(RemoteId, Result<Option<u64>, String>)>, BackendError> {
+        let next = AtomicUsize::new(0);
+        let results = Mutex::new(Vec::with_capacity(ids.len()));
+        let first_error: Mutex<Option<BackendError>> = Mutex::new(None);
+        std::thread::scope(|s| {
+            for _ in 0..LIST_WORKERS.min(ids.len()) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(id) = ids.get(i) else { return };
+                        let outcome = match self.metadata(id) {
+                            Ok(meta) => Ok(meta.and_then(|m| m.live_version())),
+                            Err(BackendError::Malformed { detail, .. }) => Err(detail),
+                            Err(e) => {
+                                first_error.lock().unwrap().get_or_insert(e);
+                                next.store(usize::MAX / 2, Ordering::Relaxed);
+                                return;
+                            }
+                        };
+                        results.lock().unwrap().push((id.clone(), outcome));
+                    }
+                });
+            }
+        });
+        if let Some(e) = first_error.into_inner().unwrap() {
+            return Err(e);
+        }
+        Ok(results.into_inner().unwrap())
+    }
+}
+
+#[derive(Deserialize)]
+struct DataOf<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct Keys {
+    keys: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    current_version: u64,
+    #[serde(default)]
+    versions: BTreeMap<String, VersionState>,
+}
+
+#[derive(Deserialize)]
+struct VersionState {
+    #[serde(default)]
+    deletion_time: String,
+    #[serde(default)]
+    destroyed: bool,
+}
+
+impl VersionState {
+    /// A version is gone once destroyed or past its deletion time (`delete_version_after`
+    /// sets a deletion time in the future on live versions).
+    fn is_deleted(&self) -> bool {
+        if self.destroyed {
+            return true;
+        }
+        if self.deletion_time.is_empty() {
+            return false;
+        }
+        match humantime::parse_rfc3339_weak(self.deletion_time.trim_end_matches('Z')) {
+            Ok(t) => t <= std::time::SystemTime::now(),
+            Err(_) => true,
+        }
+    }
+}
+
+impl Metadata {
+    fn live_version(&self) -> Option<u64> {
+        let v = self.current_version;
+        let deleted = self
+            .versions
+            .get(&v.to_string())
+            .is_some_and(VersionState::is_deleted);
+        (v > 0 && !deleted).then_some(v)
+    }
+}
+
+fn version(n: u64) -> RemoteVersion {
+    RemoteVersion(n.to_string())
+}
+
+impl Backend for VaultBackend {
+    fn flavor(&self) -> &'static str {
+        "vault"
+    }
+
+    fn test(&self) -> Result<String, BackendError> {
+        let reply = self.call(Method::Get, "auth/token/lookup-self", None)?;
+        if reply.status != 200 {
+            return Err(self.failure(&reply, Self::CHECK));
+        }
+        let path = format!("{}/metadata/{}?list=true&limit=1", self.mount, self.prefix);
+        let reply = self.call(Method::Get, &path, None)?;
+        match reply.status {
+            200 | 404 => Ok(format!(
+                "{}: signed in; {}/{} is readable",
+                self.label(),
+                self.mount,
+                self.prefix
+            )),
+            _ => Err(self.failure(&reply, Self::CHECK)),
+        }
+    }
+
+    fn list(&self) -> Result<Listing, BackendError> {
+        let mut ids = Vec::new();
+        let mut listing = Listing::default();
+        for scope in Scope::LOOKUP_ORDER {
+            let folder = format!("{}{scope}/", self.prefix);
+            for key in self.list_folder(&folder)? {
+                let raw = format!("{folder}{key}");
+                if key.ends_with('/') {
+                    listing.foreign.push(foreign(
+                        &raw,
+                        "a folder: sesame secrets are not nested, so it is left alone",
+                    ));
+                    continue;
+                }
+                match parse_id(scope.as_str(), &key) {
+                    Ok(id) => ids.push(id),
+                    Err(why) => listing.foreign.push(foreign(&raw, why)),
+                }
+            }
+        }
+        for (id, outcome) in self.versions(ids)? {
+            match outcome {
+                Ok(Some(v)) => listing.entries.push(RemoteEntry {
+                    id,
+                    version: version(v),
+                }),
+                Ok(None) => {} // deleted (every version gone): absent, as `get` says
+                Err(why) => listing.foreign.push(Foreign {
+                    raw: id.to_string(),
+                    why,
+                }),
+            }
+        }
+        Ok(remote::sorted(listing))
+    }
+
+    fn get(&self, id: &RemoteId) -> Result<Option<RemoteSecret>, BackendError> {
+        let reply = self.call(Method::Get, &self.path("data", id), None)?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(None),
+            _ => return Err(self.failure(&reply, Self::CHECK)),
+        }
+        #[derive(Deserialize)]
+        struct Read {
+            data: Option<serde_json::Value>,
+            metadata: ReadMeta,
+        }
+        #[derive(Deserialize)]
+        struct ReadMeta {
+            version: u64,
+            custom_metadata: Option<BTreeMap<String, String>>,
+        }
+        let read = json::<DataOf<Read>>(&reply.body)
+            .map_err(|e| self.malformed(id, format!("the answer is {e}")))?
+            .data;
+        let values = match read.data {
+            None | Some(serde_json::Value::Null) => return Ok(None),
+            Some(serde_json::Value::Object(obj)) => {
+                values_from_json(obj).map_err(|e| self.malformed(id, e))?
+            }
+            Some(_) => return Err(self.malformed(id, "its data is not a JSON object".into())),
+        };
+        let schema = read
+            .metadata
+            .custom_metadata
+            .as_ref()
+            .and_then(|m| m.get(SCHEMA_KEY))
+            .map(|s| schema_name(s))
+            .transpose()
+            .map_err(|e| self.malformed(id, e))?;
+        Ok(Some(RemoteSecret {
+            id: id.clone(),
+            version: version(read.metadata.version),
+            schema,
+            values,
+        }))
+    }
+
+    fn put(
+        &self,
+        id: &RemoteId,
+        schema: &str,
+        values: &Values,
+        expect: Expect,
+    ) -> Result<RemoteVersion, BackendError> {
+        check_values(values).map_err(|detail| BackendError::Unsupported {
+            backend: self.label(),
+            id: id.clone(),
+            detail,
+        })?;
+        let mut cas = match &expect {
+            Expect::Absent => Some(0),
+            Expect::Version(v) => Some(v.0.parse::<u64>().map_err(|_| BackendError::Conflict {
+                backend: self.label(),
+                id: id.clone(),
+                detail: format!(
+                    "is not at version '{}' (KV versions are numbers)",
+                    remote_text(&v.0, 40)
+                ),
+            })?),
+            Expect::Any => None,
+        };
+        let written = loop {
+            let reply = self.write(id, values, cas)?;
+            if reply.status == 200 || reply.status == 204 {
+                break json::<DataOf<Written>>(&reply.body)
+                    .map_err(|e| self.protocol(format!("a write answer that is {e}")))?
+                    .data;
+            }
+            let cas_failed = reply.status == 400
+                && String::from_utf8_lossy(&reply.body).contains("check-and-set");
+            if !cas_failed {
+                return Err(self.failure(&reply, Self::CHECK));
+            }
+            // Absent also holds when every version was deleted by another tool (the metadata
+            // outlives them): then the true precondition is "still at that deleted version".
+            let meta = self.metadata(id)?;
+            let current = meta.as_ref().and_then(Metadata::live_version).map(version);
+            if expect == Expect::Absent && current.is_none() && cas == Some(0) {
+                if let Some(m) = meta {
+                    cas = Some(m.current_version);
+                    continue;
+                }
+            }
+            precondition(&self.label(), id, current.as_ref(), &expect)?;
+            // The precondition holds now but did not at write time: it changed in between.
+            return Err(BackendError::Conflict {
+                backend: self.label(),
+                id: id.clone(),
+                detail: "changed during the write".into(),
+            });
+        };
+        let mut custom = written.custom_metadata.unwrap_or_default();
+        if custom.get(SCHEMA_KEY).map(String::as_str) != Some(schema) {
+            custom.insert(SCHEMA_KEY.into(), schema.into());
+            #[derive(Serialize)]
+            struct Meta<'a> {
+                custom_metadata: &'a BTreeMap<String, String>,
+            }
+            let body = serde_json::to_vec(&Meta {
+                custom_metadata: &custom,
+            })
+            .expect("strings serialize");
+            let reply = self.call(Method::Post, &self.path("metadata", id), Some(&body))?;
+            if reply.status != 200 && reply.status != 204 {
+                return Err(self.failure(&reply, Self::CHECK));
+            }
+        }
+        Ok(version(written.version))
+    }
+
+    fn delete(&self, id: &RemoteId, expect: Expect) -> Result<(), BackendError> {
+        let current = self
+            .metadata(id)?
+            .and_then(|m| m.live_version())
+            .map(version);
+        precondition(&self.label(), id, current.as_ref(), &expect)?;
+        if current.is_none() {
+            return match expect {
+                Expect::Any => Err(BackendError::NotFound {
+                    backend: self.label(),
+                    id: id.clone(),
+                }),
+                _ => Ok(()),
+            };
+        }
+        let reply = self.call(Method::Delete, &self.path("metadata", id), None)?;
+        match reply.status {
+            200 | 204 | 404 => Ok(()),
+            _ => Err(self.failure(&reply, Self::CHECK)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Written {
+    version: u64,
+    custom_metadata: Option<BTreeMap<String, String>>,
+}
+
+impl VaultBackend {
+    fn write(
+        &self,
+        id: &RemoteId,
+        values: &Values,
+        cas: Option<u64>,
+    ) -> Result<Reply, BackendError> {
+        #[derive(Serialize)]
+        struct Cas {
+            cas: u64,
+        }
+        #[derive(Serialize)]
+        struct Write<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            options: Option<Cas>,
+            data: &'a Values,
+        }
+        let body = Zeroizing::new(
+            serde_json::to_vec(&Write {
+                options: cas.map(|cas| Cas { cas }),
+                data: values,
+            })
+            .expect("strings serialize"),
+        );
+        self.call(Method::Post, &self.path("data", id), Some(&body))
+    }
+}
