@@ -1,8 +1,14 @@
 //! HashiCorp Vault / OpenBao, KV version 2, over its HTTP API: a secret is the KV entry
 //! `<mount>/data/<prefix><scope>/<name>`, its schema the `sesame_schema` custom metadata.
 //!
-//! Compare-and-set is KV v2's own `options.cas` (create = `cas: 0`, update = the version
-//! sesame last saw), so writes are race-free. Two things are not atomic, and are documented:
+//! Version = `<n>@<created_time>`: KV v2 numbers restart at 1 when a secret is deleted and
+//! created again, so the number alone could make a recreated secret look unchanged; the
+//! creation time of that version tells them apart.
+//!
+//! Compare-and-set is KV v2's own `options.cas` (create = `cas: 0`, update = the number
+//! sesame last saw, after a metadata read confirms the time too). Not atomic, and documented:
+//! a delete-and-recreate by someone else reaching the same number between that read and the
+//! write would pass the check (it takes n writes in milliseconds);
 //! the schema is written to the metadata endpoint after the data, only when it changed (a
 //! reader in between sees the new values with the old schema); and `delete` checks the
 //! version with one request and deletes with the next (a write in between is deleted too).
@@ -382,7 +388,7 @@ impl VaultBackend {
     fn versions(
         &self,
         ids: Vec<RemoteId>,
-    ) -> Result<Vec<(RemoteId, Result<Option<u64>, String>)>, BackendError> {
+    ) -> Result<Vec<(RemoteId, Result<Option<RemoteVersion>, String>)>, BackendError> {
         let next = AtomicUsize::new(0);
         let results = Mutex::new(Vec::with_capacity(ids.len()));
         let first_error: Mutex<Option<BackendError>> = Mutex::new(None);
@@ -433,6 +439,8 @@ struct Metadata {
 #[derive(Deserialize)]
 struct VersionState {
     #[serde(default)]
+    created_time: String,
+    #[serde(default)]
     deletion_time: String,
     #[serde(default)]
     destroyed: bool,
@@ -456,18 +464,22 @@ impl VersionState {
 }
 
 impl Metadata {
-    fn live_version(&self) -> Option<u64> {
-        let v = self.current_version;
-        let deleted = self
-            .versions
-            .get(&v.to_string())
-            .is_some_and(VersionState::is_deleted);
-        (v > 0 && !deleted).then_some(v)
+    /// The current version's token, or None when there is none or it is deleted.
+    fn live_version(&self) -> Option<RemoteVersion> {
+        let n = self.current_version;
+        let state = self.versions.get(&n.to_string())?;
+        (n > 0 && !state.is_deleted()).then(|| version(n, &state.created_time))
     }
 }
 
-fn version(n: u64) -> RemoteVersion {
-    RemoteVersion(n.to_string())
+/// The version token: KV's number and that version's creation time (module doc).
+fn version(n: u64, created_time: &str) -> RemoteVersion {
+    RemoteVersion(format!("{n}@{created_time}"))
+}
+
+/// The KV number of a token sesame made; None for anything else.
+fn number_of(v: &RemoteVersion) -> Option<u64> {
+    v.0.split_once('@')?.0.parse().ok()
 }
 
 impl Backend for VaultBackend {
@@ -515,10 +527,7 @@ impl Backend for VaultBackend {
         }
         for (id, outcome) in self.versions(ids)? {
             match outcome {
-                Ok(Some(v)) => listing.entries.push(RemoteEntry {
-                    id,
-                    version: version(v),
-                }),
+                Ok(Some(v)) => listing.entries.push(RemoteEntry { id, version: v }),
                 Ok(None) => {} // deleted (every version gone): absent, as `get` says
                 Err(why) => listing.foreign.push(Foreign {
                     raw: id.to_string(),
@@ -544,6 +553,8 @@ impl Backend for VaultBackend {
         #[derive(Deserialize)]
         struct ReadMeta {
             version: u64,
+            #[serde(default)]
+            created_time: String,
             custom_metadata: Option<BTreeMap<String, String>>,
         }
         let read = json::<DataOf<Read>>(&reply.body)
@@ -566,7 +577,7 @@ impl Backend for VaultBackend {
             .map_err(|e| self.malformed(id, e))?;
         Ok(Some(RemoteSecret {
             id: id.clone(),
-            version: version(read.metadata.version),
+            version: version(read.metadata.version, &read.metadata.created_time),
             schema,
             values,
         }))
@@ -586,14 +597,12 @@ impl Backend for VaultBackend {
         })?;
         let mut cas = match &expect {
             Expect::Absent => Some(0),
-            Expect::Version(v) => Some(v.0.parse::<u64>().map_err(|_| BackendError::Conflict {
-                backend: self.label(),
-                id: id.clone(),
-                detail: format!(
-                    "is not at version '{}' (KV versions are numbers)",
-                    remote_text(&v.0, 40)
-                ),
-            })?),
+            Expect::Version(_) => {
+                // The number alone could match a recreated secret: check the whole token.
+                let current = self.metadata(id)?.and_then(|m| m.live_version());
+                precondition(&self.label(), id, current.as_ref(), &expect)?;
+                current.as_ref().and_then(number_of)
+            }
             Expect::Any => None,
         };
         let written = loop {
@@ -611,7 +620,7 @@ impl Backend for VaultBackend {
             // Absent also holds when every version was deleted by another tool (the metadata
             // outlives them): then the true precondition is "still at that deleted version".
             let meta = self.metadata(id)?;
-            let current = meta.as_ref().and_then(Metadata::live_version).map(version);
+            let current = meta.as_ref().and_then(Metadata::live_version);
             if expect == Expect::Absent && current.is_none() && cas == Some(0) {
                 if let Some(m) = meta {
                     cas = Some(m.current_version);
@@ -642,14 +651,11 @@ impl Backend for VaultBackend {
                 return Err(self.failure(&reply, Self::CHECK));
             }
         }
-        Ok(version(written.version))
+        Ok(version(written.version, &written.created_time))
     }
 
     fn delete(&self, id: &RemoteId, expect: Expect) -> Result<(), BackendError> {
-        let current = self
-            .metadata(id)?
-            .and_then(|m| m.live_version())
-            .map(version);
+        let current = self.metadata(id)?.and_then(|m| m.live_version());
         precondition(&self.label(), id, current.as_ref(), &expect)?;
         if current.is_none() {
             return match expect {
@@ -671,6 +677,8 @@ impl Backend for VaultBackend {
 #[derive(Deserialize)]
 struct Written {
     version: u64,
+    #[serde(default)]
+    created_time: String,
     custom_metadata: Option<BTreeMap<String, String>>,
 }
 
