@@ -104,8 +104,9 @@ pub enum Expect {
 }
 
 /// One remote store. Implementations are shared by the sync engine's worker threads, hence
-/// `Send + Sync`; each serializes internally what must be serialized.
-pub trait Backend: Send + Sync {
+/// `Send + Sync`; each serializes internally what must be serialized. `Debug` is written by
+/// hand in every flavor and never prints a credential.
+pub trait Backend: Send + Sync + fmt::Debug {
     /// The flavor name (`vault`, `aws`, ...), as in `sesame backend flavors`.
     fn flavor(&self) -> &'static str;
     /// Connection and auth check; `Ok` is one line saying what was reached.
