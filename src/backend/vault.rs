@@ -266,7 +266,18 @@ impl VaultBackend {
         );
         let reply = self.send(Method::Post, "auth/approle/login", Some(&body), None)?;
         if reply.status != 200 {
-            return Err(self.failure(&reply, "the role_id and secret_id options"));
+            let e = self.failure(&reply, "the role_id and secret_id options");
+            // A wrong role or secret id is a 400, but it is a refusal all the same.
+            return Err(match e {
+                BackendError::Protocol { detail, .. } if reply.status == 400 => {
+                    BackendError::Refused {
+                        backend: self.label(),
+                        detail,
+                        check: "the role_id and secret_id options",
+                    }
+                }
+                e => e,
+            });
         }
         #[derive(Deserialize)]
         struct LoginReply {

@@ -176,6 +176,15 @@ struct Tag {
     value: String,
 }
 
+/// `<Code>X</Code>` of an XML error body, if it is a plain identifier.
+fn xml_code(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let code = &text[start..start + text[start..].find("</Code>")?];
+    (!code.is_empty() && code.len() <= 64 && code.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| code.to_string())
+}
+
 fn current_of(stages: &BTreeMap<String, Vec<String>>) -> Option<RemoteVersion> {
     stages
         .iter()
@@ -292,10 +301,11 @@ impl AwsBackend {
             message: String,
         }
         let parsed = json::<ErrorBody>(&reply.body).ok();
-        let kind = parsed
-            .as_ref()
-            .map(|e| e.kind.rsplit('#').next().unwrap_or("").to_string())
-            .unwrap_or_default();
+        let kind = match &parsed {
+            Some(e) => e.kind.rsplit('#').next().unwrap_or("").to_string(),
+            // Some endpoints (and moto's auth checks) answer in XML: take its <Code>.
+            None => xml_code(&reply.body).unwrap_or_default(),
+        };
         let message = match &parsed {
             Some(e) if SAFE_MESSAGES.contains(&kind.as_str()) => remote_text(&e.message, 160),
             _ => String::new(),
@@ -344,15 +354,17 @@ impl AwsBackend {
         })
     }
 
-    /// DescribeSecret: None when absent or scheduled for deletion.
+    /// DescribeSecret: None when absent or scheduled for deletion (which sesame treats as
+    /// absent, as ListSecrets does).
     fn describe(&self, id: &RemoteId) -> Result<Option<Described>, BackendError> {
+        Ok(self.describe_any(id)?.filter(|d| d.deleted_date.is_none()))
+    }
+
+    fn describe_any(&self, id: &RemoteId) -> Result<Option<Described>, BackendError> {
         let body = serde_json::to_vec(&serde_json::json!({ "SecretId": self.secret_id(id) }))
             .expect("serializes");
         match self.call("DescribeSecret", &body)? {
-            Ok(reply) => {
-                let d: Described = self.answer(&reply, "DescribeSecret")?;
-                Ok(d.deleted_date.is_none().then_some(d))
-            }
+            Ok(reply) => Ok(Some(self.answer(&reply, "DescribeSecret")?)),
             Err(f) if f.kind == "ResourceNotFoundException" => Ok(None),
             Err(f) => Err(self.fault(f)),
         }
@@ -414,15 +426,25 @@ impl AwsBackend {
         );
         match self.call("CreateSecret", &body)? {
             Ok(reply) => Ok(RemoteVersion(
-                self.answer::<VersionAnswer>(&reply, "CreateSecret")?.version_id,
+                self.answer::<VersionAnswer>(&reply, "CreateSecret")?
+                    .version_id,
             )),
-            Err(f) if f.kind == "ResourceExistsException" => {
-                Err(self.conflict(id, "already exists".into()))
-            }
-            Err(f) if f.kind == "InvalidRequestException" && f.message.contains("deletion") => {
+            // A name scheduled for deletion cannot be taken again until the recovery window
+            // ends: AWS says InvalidRequestException (moto: ResourceExistsException).
+            Err(f)
+                if f.kind == "ResourceExistsException"
+                    || (f.kind == "InvalidRequestException" && f.message.contains("deletion")) =>
+            {
+                let scheduled = self
+                    .describe_any(id)?
+                    .is_some_and(|d| d.deleted_date.is_some());
                 Err(self.conflict(
                     id,
-                    "is scheduled for deletion in AWS: restore it there, or delete it for good (force_delete)".into(),
+                    if scheduled {
+                        "is scheduled for deletion in AWS: restore it there, or delete it for good (force_delete)".into()
+                    } else {
+                        "already exists".into()
+                    },
                 ))
             }
             Err(f) => Err(self.fault(f)),
