@@ -396,10 +396,7 @@ impl VaultBackend {
     }
 
     /// Current live version of each id, fetched by `LIST_WORKERS` threads at once.
-    fn versions(
-        &self,
-        ids: Vec<RemoteId>,
-    ) -> Result<Vec<(RemoteId, Result<Option<RemoteVersion>, String>)>, BackendError> {
+    fn versions(&self, ids: Vec<RemoteId>) -> Result<Vec<(RemoteId, Probe)>, BackendError> {
         let next = AtomicUsize::new(0);
         let results = Mutex::new(Vec::with_capacity(ids.len()));
         let first_error: Mutex<Option<BackendError>> = Mutex::new(None);
@@ -429,6 +426,10 @@ impl VaultBackend {
         Ok(results.into_inner().unwrap())
     }
 }
+
+/// What the metadata of one listed key said: its live version (None: every version is
+/// deleted), or why it cannot be used.
+type Probe = Result<Option<RemoteVersion>, String>;
 
 #[derive(Deserialize)]
 struct DataOf<T> {
@@ -632,11 +633,13 @@ impl Backend for VaultBackend {
             // outlives them): then the true precondition is "still at that deleted version".
             let meta = self.metadata(id)?;
             let current = meta.as_ref().and_then(Metadata::live_version);
-            if expect == Expect::Absent && current.is_none() && cas == Some(0) {
-                if let Some(m) = meta {
-                    cas = Some(m.current_version);
-                    continue;
-                }
+            if expect == Expect::Absent
+                && current.is_none()
+                && cas == Some(0)
+                && let Some(m) = meta
+            {
+                cas = Some(m.current_version);
+                continue;
             }
             precondition(&self.label(), id, current.as_ref(), &expect)?;
             // The precondition holds now but did not at write time: it changed in between.

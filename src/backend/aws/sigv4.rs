@@ -169,20 +169,19 @@ mod tests {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
-    /// Parses a suite `.req` file: request line, `Name:value` headers, blank line, body.
-    fn parse_req(
-        text: &str,
-    ) -> (
-        String,
-        String,
-        Vec<(String, String)>,
-        Vec<(String, String)>,
-        Vec<u8>,
-    ) {
+    /// A suite `.req` file: request line, `Name:value` headers, blank line, body.
+    struct SuiteRequest {
+        method: String,
+        path: String,
+        query: Vec<(String, String)>,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    }
+
+    fn parse_req(text: &str) -> SuiteRequest {
         let (head, body) = text.split_once("\n\n").unwrap_or((text, ""));
         let mut lines = head.lines();
-        let request_line = lines.next().unwrap();
-        let mut parts = request_line.split(' ');
+        let mut parts = lines.next().unwrap().split(' ');
         let method = parts.next().unwrap().to_string();
         let target = parts.next().unwrap();
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -200,30 +199,31 @@ mod tests {
                 (k.to_string(), v.to_string())
             })
             .collect();
-        (
+        SuiteRequest {
             method,
-            path.to_string(),
+            path: path.to_string(),
             query,
             headers,
-            body.as_bytes().to_vec(),
-        )
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn aws_published_test_suite() {
         for name in CASES {
-            let (method, path, query, headers, body) = parse_req(&fixture(name, "req"));
-            let token = headers
+            let r = parse_req(&fixture(name, "req"));
+            let token = r
+                .headers
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-security-token"))
                 .map(|(_, v)| v.as_str());
             let signed = sign(
                 &Request {
-                    method: &method,
-                    path: &path,
-                    query: &query,
-                    headers: &headers,
-                    payload: &body,
+                    method: &r.method,
+                    path: &r.path,
+                    query: &r.query,
+                    headers: &r.headers,
+                    payload: &r.body,
                 },
                 &suite_credentials(token),
                 "us-east-1",
