@@ -81,8 +81,8 @@ pub struct Listing {
     pub foreign: Vec<Foreign>,
 }
 
-/// A secret as read from a remote. `schema` is `None` when the remote holds no sesame
-/// metadata (written by another tool); sesame then treats it as `arbitrary`.
+/// A secret as read from a remote. `schema` is `None` when the remote records none (written
+/// by another tool, or a flavor that does not record the default): it means `arbitrary`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteSecret {
     pub id: RemoteId,

@@ -1,9 +1,13 @@
 //! HashiCorp Vault / OpenBao, KV version 2, over its HTTP API: a secret is the KV entry
-//! `<mount>/data/<prefix><scope>/<name>`, its schema the `sesame_schema` custom metadata.
+//! `<mount>/data/<prefix><scope>/<name>`, its values the entry's data (all strings).
 //!
 //! Version = `<n>@<created_time>`: KV v2 numbers restart at 1 when a secret is deleted and
 //! created again, so the number alone could make a recreated secret look unchanged; the
 //! creation time of that version tells them apart.
+//!
+//! The schema lives in the custom metadata key `sesame_schema`, written only for schemas
+//! other than the default `arbitrary` (a secret without it reads as schema `None`, which
+//! sesame takes as `arbitrary`), so pushing a default secret is one request.
 //!
 //! Compare-and-set is KV v2's own `options.cas` (create = `cas: 0`, update = the number
 //! sesame last saw, after a metadata read confirms the time too). Not atomic, and documented:
@@ -31,6 +35,7 @@ use super::{
     Backend, BackendError, Expect, Foreign, Listing, OptionSpec, OptionValue, RemoteEntry,
     RemoteId, RemoteSecret, RemoteVersion,
 };
+use crate::schema::DEFAULT_SCHEMA;
 use crate::secret::{Scope, SecretValue, Values};
 
 pub const OPTIONS: &[OptionSpec] = &[
@@ -649,9 +654,15 @@ impl Backend for VaultBackend {
                 detail: "changed during the write".into(),
             });
         };
+        // The default schema is not recorded (reading no schema means `arbitrary`), so the
+        // common create costs one request, not two.
+        let want = (schema != DEFAULT_SCHEMA).then_some(schema);
         let mut custom = written.custom_metadata.unwrap_or_default();
-        if custom.get(SCHEMA_KEY).map(String::as_str) != Some(schema) {
-            custom.insert(SCHEMA_KEY.into(), schema.into());
+        if custom.get(SCHEMA_KEY).map(String::as_str) != want {
+            match want {
+                Some(s) => custom.insert(SCHEMA_KEY.into(), s.into()),
+                None => custom.remove(SCHEMA_KEY),
+            };
             #[derive(Serialize)]
             struct Meta<'a> {
                 custom_metadata: &'a BTreeMap<String, String>,
