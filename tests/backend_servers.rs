@@ -55,6 +55,50 @@ fn vault_approle_with_a_wrong_secret_id_is_refused() {
 }
 
 #[test]
+fn vault_over_tls_with_a_private_ca() {
+    let (bao, ca) = servers::start_bao_tls();
+    let options = |extra: &[(&'static str, sesame::backend::OptionValue)]| {
+        backends::with(
+            vec![
+                ("address", plain(&bao.server.url)),
+                ("token", credential(&bao.root_token)),
+            ],
+            extra,
+        )
+    };
+    let b = backends::open(
+        "vault",
+        &options(&[("ca_cert", plain(&ca.display().to_string()))]),
+    );
+    assert!(b.test().unwrap().contains("https://127.0.0.1"));
+    b.put(
+        &id("db"),
+        "arbitrary",
+        &values(&[("k", "v")]),
+        Expect::Absent,
+    )
+    .unwrap();
+    assert_eq!(
+        b.get(&id("db")).unwrap().unwrap().values,
+        values(&[("k", "v")])
+    );
+    // Without the CA the server is not trusted, and the message says what to set.
+    let e = backends::open("vault", &options(&[])).test().unwrap_err();
+    assert!(matches!(e, BackendError::Unreachable { .. }), "{e:?}");
+    assert!(e.to_string().contains("ca_cert"), "{e}");
+    let e = sesame::backend::open(
+        "vault",
+        backends::options(&options(&[("ca_cert", plain("/no/such/ca.pem"))])),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cannot read ca_cert /no/such/ca.pem"),
+        "{e}"
+    );
+}
+
+#[test]
 fn vault_server_that_stops_is_unreachable_fast_and_clearly() {
     let mut bao = servers::start_bao();
     let b = backends::open(

@@ -122,9 +122,9 @@ impl Http {
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
                 "connection refused".to_string()
             }
-            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
-                format!("TLS failed: {e}; for a private CA set the ca_cert option to its PEM file")
-            }
+            // rustls' certificate errors reach us wrapped in io errors too.
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => tls_hint(&e),
+            ureq::Error::Io(io) if io.to_string().contains("certificate") => tls_hint(&e),
             // ureq's messages name the failure, never headers or bodies.
             other => other.to_string(),
         };
@@ -133,6 +133,10 @@ impl Http {
             detail,
         }
     }
+}
+
+fn tls_hint(e: &ureq::Error) -> String {
+    format!("TLS failed: {e}; for a private CA set the ca_cert option to its PEM file")
 }
 
 fn read_ca(

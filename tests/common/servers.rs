@@ -54,6 +54,11 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// The server's own temp directory (its HOME, logs, generated certificates).
+    pub fn dir(&self) -> &std::path::Path {
+        self._home.path()
+    }
+
     /// Stops the server now (for "server went away" tests).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -63,12 +68,18 @@ impl Server {
     }
 }
 
-/// Starts `cmd` and waits until `url + ready_path` answers HTTP at all. The child is spawned
+/// How `start` knows the server is up.
+enum Ready<'a> {
+    /// This path answers plain HTTP at all.
+    Http(&'a str),
+    /// The port accepts TCP connections once this file exists (TLS servers).
+    FileAndPort(PathBuf),
+}
+
+/// Starts `cmd` and waits until it is `ready`. The child is spawned
 /// from a thread that lives as long as the test process, with PR_SET_PDEATHSIG, so a server
 /// held in a `static` dies with the test binary even though statics are never dropped.
-fn start(mut cmd: Command, port: u16, ready_path: &str) -> Server {
-    let url = format!("http://127.0.0.1:{port}");
-    let home = tempfile::tempdir().expect("temp home");
+fn start(mut cmd: Command, url: String, home: tempfile::TempDir, ready: Ready) -> Server {
     let log = home.path().join("server.log");
     cmd.env("HOME", home.path())
         .stdin(Stdio::null())
@@ -104,7 +115,14 @@ fn start(mut cmd: Command, port: u16, ready_path: &str) -> Server {
             let err = std::fs::read_to_string(home.path().join("server.err")).unwrap_or_default();
             panic!("the test server exited at start ({status}): {err}");
         }
-        if agent.get(format!("{url}{ready_path}")).call().is_ok() {
+        let up = match &ready {
+            Ready::Http(path) => agent.get(format!("{url}{path}")).call().is_ok(),
+            Ready::FileAndPort(file) => {
+                file.exists()
+                    && std::net::TcpStream::connect(url.trim_start_matches("https://")).is_ok()
+            }
+        };
+        if up {
             break;
         }
         assert!(
@@ -126,10 +144,7 @@ pub struct Bao {
     pub root_token: String,
 }
 
-/// A new OpenBao dev server of this test's own.
-pub fn start_bao() -> Bao {
-    let port = free_port();
-    let root_token = format!("root-{}", random_hex());
+fn bao_command(port: u16, root_token: &str) -> Command {
     let mut cmd = Command::new(binary("bao"));
     cmd.args([
         "server",
@@ -137,8 +152,43 @@ pub fn start_bao() -> Bao {
         &format!("-dev-root-token-id={root_token}"),
         &format!("-dev-listen-address=127.0.0.1:{port}"),
     ]);
-    let server = start(cmd, port, "/v1/sys/health");
+    cmd
+}
+
+/// A new OpenBao dev server of this test's own.
+pub fn start_bao() -> Bao {
+    let port = free_port();
+    let root_token = format!("root-{}", random_hex());
+    let cmd = bao_command(port, &root_token);
+    let home = tempfile::tempdir().expect("temp home");
+    let server = start(
+        cmd,
+        format!("http://127.0.0.1:{port}"),
+        home,
+        Ready::Http("/v1/sys/health"),
+    );
     Bao { server, root_token }
+}
+
+/// A new OpenBao dev server on HTTPS with a CA of its own, made at start; returns it and
+/// the CA's PEM file.
+pub fn start_bao_tls() -> (Bao, PathBuf) {
+    let port = free_port();
+    let root_token = format!("root-{}", random_hex());
+    let home = tempfile::tempdir().expect("temp home");
+    let certs = home.path().join("certs");
+    std::fs::create_dir(&certs).expect("cert dir");
+    let mut cmd = bao_command(port, &root_token);
+    cmd.arg("-dev-tls")
+        .arg(format!("-dev-tls-cert-dir={}", certs.display()));
+    let ca = certs.join("vault-ca.pem");
+    let server = start(
+        cmd,
+        format!("https://127.0.0.1:{port}"),
+        home,
+        Ready::FileAndPort(ca.clone()),
+    );
+    (Bao { server, root_token }, ca)
 }
 
 /// The OpenBao server shared by every test of this binary (isolated by random prefixes).
@@ -152,7 +202,13 @@ pub fn start_moto() -> Server {
     let port = free_port();
     let mut cmd = Command::new(binary("moto_server"));
     cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-    start(cmd, port, "/moto-api/")
+    let home = tempfile::tempdir().expect("temp home");
+    start(
+        cmd,
+        format!("http://127.0.0.1:{port}"),
+        home,
+        Ready::Http("/moto-api/"),
+    )
 }
 
 /// The moto server shared by every test of this binary.
