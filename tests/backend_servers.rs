@@ -55,6 +55,32 @@ fn vault_approle_with_a_wrong_secret_id_is_refused() {
 }
 
 #[test]
+fn vault_namespace_option_sends_the_namespace_header() {
+    let ns = servers::bao().namespace();
+    let prefix = backends::prefix();
+    let inside = backends::vault(&prefix, &[("namespace", plain(&ns))]);
+    inside
+        .put(
+            &id("db"),
+            "arbitrary",
+            &values(&[("k", "in")]),
+            Expect::Absent,
+        )
+        .unwrap();
+    assert_eq!(
+        inside.get(&id("db")).unwrap().unwrap().values,
+        values(&[("k", "in")])
+    );
+    assert_eq!(inside.list().unwrap().entries.len(), 1);
+    let root = backends::vault(&prefix, &[]);
+    assert_eq!(
+        root.get(&id("db")).unwrap(),
+        None,
+        "the root namespace is another store"
+    );
+}
+
+#[test]
 fn vault_over_tls_with_a_private_ca() {
     let (bao, ca) = servers::start_bao_tls();
     let options = |extra: &[(&'static str, sesame::backend::OptionValue)]| {

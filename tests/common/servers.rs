@@ -256,6 +256,25 @@ impl Bao {
         )
     }
 
+    /// A new namespace with a KV v2 mount at `secret/` in it; returns its name.
+    pub fn namespace(&self) -> String {
+        let name = format!("ns{}", random_hex());
+        let (s, _) = self.api("POST", &format!("sys/namespaces/{name}"), None);
+        assert_eq!(s, 200, "create namespace");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let r = agent
+            .post(format!("{}/v1/sys/mounts/secret", self.server.url))
+            .header("X-Vault-Token", &self.root_token)
+            .header("X-Vault-Namespace", &name)
+            .send(r#"{"type": "kv", "options": {"version": "2"}}"#)
+            .expect("bao answers");
+        assert_eq!(r.status().as_u16(), 204, "mount kv in namespace");
+        name
+    }
+
     /// AppRole enabled (once per server) with a role allowed everything under `secret/`;
     /// returns a fresh (role_id, secret_id).
     pub fn approle(&self) -> (String, String) {
