@@ -7,10 +7,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::backends::{self, credential, plain};
+use common::backends::{self, credential, plain, values};
 use common::servers;
 use sesame::backend::{Backend, BackendError, Expect, RemoteId, RemoteVersion};
-use sesame::{Scope, SecretValue, Values};
+use sesame::{Scope, Values};
 
 /// What a flavor can hold, where the store itself sets a limit.
 struct Caps {
@@ -28,13 +28,6 @@ const AWS: Caps = Caps {
 
 fn id(scope: Scope, name: &str) -> RemoteId {
     RemoteId::new(scope, name.parse().expect("valid name"))
-}
-
-fn values(pairs: &[(&str, &str)]) -> Values {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), SecretValue::new(*v)))
-        .collect()
 }
 
 fn is_conflict<T: std::fmt::Debug>(r: Result<T, BackendError>) -> bool {

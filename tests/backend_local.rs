@@ -5,21 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::backends::{self, credential, plain};
-use sesame::SecretValue;
-use sesame::backend::{self, Backend, BackendError, Expect, RemoteId};
-use sesame::{Scope, Values};
-
-fn id(name: &str) -> RemoteId {
-    RemoteId::new(Scope::Workspace, name.parse().unwrap())
-}
-
-fn values(pairs: &[(&str, &str)]) -> Values {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), SecretValue::new(*v)))
-        .collect()
-}
+use common::backends::{self, credential, id, plain, values};
+use sesame::backend::{self, Backend, BackendError, Expect};
 
 /// A backend running tests/fixtures/plugins/misbehave.py in `mode`.
 fn misbehaving(mode: &str, timeout_secs: &str) -> Box<dyn Backend> {

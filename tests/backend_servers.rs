@@ -5,21 +5,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::backends::{self, credential, plain};
+use common::backends::{self, credential, id, plain, values};
 use common::servers;
-use sesame::backend::{BackendError, Expect, RemoteId};
-use sesame::{Scope, SecretValue, Values};
-
-fn id(name: &str) -> RemoteId {
-    RemoteId::new(Scope::Workspace, name.parse().unwrap())
-}
-
-fn values(pairs: &[(&str, &str)]) -> Values {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), SecretValue::new(*v)))
-        .collect()
-}
+use sesame::backend::{BackendError, Expect};
 
 #[test]
 fn vault_bad_token_is_refused_naming_the_backend_and_the_option() {

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use super::error::remote_text;
 use super::options::{Options, TIMEOUT};
 use super::remote::{
-    self, MAX_BODY, check_values, foreign, json, parse_id, schema_name, values_from_json,
+    self, MAX_BODY, foreign, json, parse_id, schema_name, values_from_json, writable,
 };
 use super::{
     Backend, BackendError, Expect, Listing, OptionSpec, OptionValue, RemoteEntry, RemoteId,
@@ -508,11 +508,7 @@ impl Backend for ExecBackend {
         values: &Values,
         expect: Expect,
     ) -> Result<RemoteVersion, BackendError> {
-        check_values(values).map_err(|detail| BackendError::Unsupported {
-            backend: self.label.clone(),
-            id: id.clone(),
-            detail,
-        })?;
+        writable(&self.label, id, values)?;
         #[derive(Deserialize)]
         struct Answer {
             version: String,

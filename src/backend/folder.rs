@@ -26,11 +26,9 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use zeroize::Zeroizing;
 
-use super::memory::precondition;
+use super::cas::{may_delete, precondition};
 use super::options::Options;
-use super::remote::{
-    self, MAX_BODY, check_values, foreign, hex, json, schema_name, values_from_json,
-};
+use super::remote::{self, MAX_BODY, foreign, hex, json, schema_name, values_from_json, writable};
 use super::{
     Backend, BackendError, Expect, Listing, OptionSpec, OptionValue, RemoteEntry, RemoteId,
     RemoteSecret, RemoteVersion,
@@ -434,11 +432,7 @@ impl Backend for FolderBackend {
         values: &Values,
         expect: Expect,
     ) -> Result<RemoteVersion, BackendError> {
-        check_values(values).map_err(|detail| BackendError::Unsupported {
-            backend: self.label.clone(),
-            id: id.clone(),
-            detail,
-        })?;
+        writable(&self.label, id, values)?;
         let keys = self.keys()?;
         let file = self.file_name(&keys, id);
         let target = self.dir.join(&file);
@@ -486,15 +480,8 @@ impl Backend for FolderBackend {
         let file = self.file_name(&keys, id);
         let target = self.dir.join(&file);
         let current = self.current_version(&target)?;
-        precondition(&self.label, id, current.as_ref(), &expect)?;
-        if current.is_none() {
-            return match expect {
-                Expect::Any => Err(BackendError::NotFound {
-                    backend: self.label.clone(),
-                    id: id.clone(),
-                }),
-                _ => Ok(()),
-            };
+        if !may_delete(&self.label, id, current.as_ref(), &expect)? {
+            return Ok(());
         }
         match fs::remove_file(&target) {
             Ok(()) => sync_dir(&self.dir).map_err(|e| self.io("flushing the directory", e)),

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::cas::{may_delete, precondition};
 use super::options::Options;
-use super::remote::check_values;
+use super::remote::writable;
 use super::{
     Backend, BackendError, Expect, Listing, OptionSpec, OptionValue, RemoteEntry, RemoteId,
     RemoteSecret, RemoteVersion,
@@ -59,33 +60,6 @@ fn version(n: u64) -> RemoteVersion {
     RemoteVersion(n.to_string())
 }
 
-/// Checks `expect` against the current version; the one CAS rule every flavor follows.
-pub(crate) fn precondition(
-    backend: &str,
-    id: &RemoteId,
-    current: Option<&RemoteVersion>,
-    expect: &Expect,
-) -> Result<(), BackendError> {
-    let conflict = |detail: String| {
-        Err(BackendError::Conflict {
-            backend: backend.to_string(),
-            id: id.clone(),
-            detail,
-        })
-    };
-    match (expect, current) {
-        (Expect::Any, _) | (Expect::Absent, None) => Ok(()),
-        (Expect::Absent, Some(v)) => conflict(format!("already exists (version {v})")),
-        (Expect::Version(want), Some(v)) if want == v => Ok(()),
-        (Expect::Version(want), Some(v)) => conflict(format!(
-            "is at version {v}, not the version {want} sesame last saw"
-        )),
-        (Expect::Version(want), None) => conflict(format!(
-            "was deleted there since sesame last saw version {want}"
-        )),
-    }
-}
-
 impl Backend for MemoryBackend {
     fn flavor(&self) -> &'static str {
         "memory"
@@ -129,11 +103,7 @@ impl Backend for MemoryBackend {
         values: &Values,
         expect: Expect,
     ) -> Result<RemoteVersion, BackendError> {
-        check_values(values).map_err(|detail| BackendError::Unsupported {
-            backend: LABEL.into(),
-            id: id.clone(),
-            detail,
-        })?;
+        writable(LABEL, id, values)?;
         let mut state = self.lock();
         let current = state.secrets.get(id).map(|s| version(s.version));
         precondition(LABEL, id, current.as_ref(), &expect)?;
@@ -153,12 +123,8 @@ impl Backend for MemoryBackend {
     fn delete(&self, id: &RemoteId, expect: Expect) -> Result<(), BackendError> {
         let mut state = self.lock();
         let current = state.secrets.get(id).map(|s| version(s.version));
-        precondition(LABEL, id, current.as_ref(), &expect)?;
-        if state.secrets.remove(id).is_none() && expect == Expect::Any {
-            return Err(BackendError::NotFound {
-                backend: LABEL.into(),
-                id: id.clone(),
-            });
+        if may_delete(LABEL, id, current.as_ref(), &expect)? {
+            state.secrets.remove(id);
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 //! seen; where a store has no true compare-and-set the module says how small the race is.
 
 pub mod aws;
+mod cas;
 mod error;
 pub mod exec;
 pub mod folder;

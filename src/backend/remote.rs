@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{Foreign, Listing, RemoteId};
+use super::{BackendError, Foreign, Listing, RemoteId};
 use crate::error::shown;
 use crate::secret::{Scope, SecretName, SecretValue, Values, check_key};
 
@@ -63,8 +63,7 @@ pub(crate) fn values_from_json(
     Ok(values)
 }
 
-/// The same rules for values that arrive typed (plugin answers, folder files), and for
-/// values about to be written (a remote must never receive what sesame would refuse back).
+/// The same rules for values that arrive typed (plugin answers, folder files).
 pub(crate) fn check_values(values: &Values) -> Result<(), String> {
     if values.is_empty() {
         return Err("it has no keys (a secret is a group of key-value pairs)".into());
@@ -85,6 +84,16 @@ pub(crate) fn check_values(values: &Values) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Values about to be written, checked by the rules above: a remote must never receive what
+/// sesame would refuse when reading it back.
+pub(crate) fn writable(backend: &str, id: &RemoteId, values: &Values) -> Result<(), BackendError> {
+    check_values(values).map_err(|detail| BackendError::Unsupported {
+        backend: backend.to_string(),
+        id: id.clone(),
+        detail,
+    })
 }
 
 /// A schema name read from remote metadata: the same alphabet as names.

@@ -4,10 +4,22 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sesame::SecretValue;
-use sesame::backend::{self, Backend, OptionValue};
+use sesame::backend::{self, Backend, OptionValue, RemoteId};
+use sesame::{Scope, SecretValue, Values};
 
 use super::servers;
+
+/// A secret's id in the workspace scope.
+pub fn id(name: &str) -> RemoteId {
+    RemoteId::new(Scope::Workspace, name.parse().expect("valid name"))
+}
+
+pub fn values(pairs: &[(&str, &str)]) -> Values {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), SecretValue::new(*v)))
+        .collect()
+}
 
 pub fn plain(s: &str) -> OptionValue {
     OptionValue::Plain(s.to_string())

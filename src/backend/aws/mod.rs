@@ -19,11 +19,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::cas::{may_delete, precondition};
 use super::http::Http;
-use super::memory::precondition;
 use super::options::{Options, TIMEOUT};
 use super::remote::{
-    self, check_values, foreign, hex, json, parse_id, schema_name, values_from_json,
+    self, check_values, foreign, hex, json, parse_id, schema_name, values_from_json, writable,
 };
 use super::{
     Backend, BackendError, Expect, Listing, OptionSpec, OptionValue, RemoteEntry, RemoteId,
@@ -507,11 +507,7 @@ impl Backend for AwsBackend {
         values: &Values,
         expect: Expect,
     ) -> Result<RemoteVersion, BackendError> {
-        check_values(values).map_err(|detail| BackendError::Unsupported {
-            backend: self.label(),
-            id: id.clone(),
-            detail,
-        })?;
+        writable(&self.label(), id, values)?;
         let secret = self.secret_string(id, values)?;
         if expect == Expect::Absent {
             return self.create(id, schema, &secret);
@@ -545,15 +541,8 @@ impl Backend for AwsBackend {
         let current = self
             .describe(id)?
             .and_then(|d| current_of(&d.version_ids_to_stages));
-        precondition(&self.label(), id, current.as_ref(), &expect)?;
-        if current.is_none() {
-            return match expect {
-                Expect::Any => Err(BackendError::NotFound {
-                    backend: self.label(),
-                    id: id.clone(),
-                }),
-                _ => Ok(()),
-            };
+        if !may_delete(&self.label(), id, current.as_ref(), &expect)? {
+            return Ok(());
         }
         let mut request = serde_json::json!({ "SecretId": self.secret_id(id) });
         if self.force_delete {

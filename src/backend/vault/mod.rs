@@ -24,10 +24,10 @@ use std::sync::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::cas::{may_delete, precondition};
 use super::http::{Http, Method, Reply};
-use super::memory::precondition;
 use super::options::{Options, TIMEOUT};
-use super::remote::{self, check_values, foreign, json, parse_id, schema_name, values_from_json};
+use super::remote::{self, foreign, json, parse_id, schema_name, values_from_json, writable};
 use super::{
     Backend, BackendError, Expect, Foreign, Listing, OptionSpec, OptionValue, RemoteEntry,
     RemoteId, RemoteSecret, RemoteVersion,
@@ -314,11 +314,7 @@ impl Backend for VaultBackend {
         values: &Values,
         expect: Expect,
     ) -> Result<RemoteVersion, BackendError> {
-        check_values(values).map_err(|detail| BackendError::Unsupported {
-            backend: self.label(),
-            id: id.clone(),
-            detail,
-        })?;
+        writable(&self.label(), id, values)?;
         let mut cas = match &expect {
             Expect::Absent => Some(0),
             Expect::Version(_) => {
@@ -388,15 +384,8 @@ impl Backend for VaultBackend {
 
     fn delete(&self, id: &RemoteId, expect: Expect) -> Result<(), BackendError> {
         let current = self.metadata(id)?.and_then(|m| m.live_version());
-        precondition(&self.label(), id, current.as_ref(), &expect)?;
-        if current.is_none() {
-            return match expect {
-                Expect::Any => Err(BackendError::NotFound {
-                    backend: self.label(),
-                    id: id.clone(),
-                }),
-                _ => Ok(()),
-            };
+        if !may_delete(&self.label(), id, current.as_ref(), &expect)? {
+            return Ok(());
         }
         let reply = self.call(Method::Delete, &self.path("metadata", id), None)?;
         match reply.status {
