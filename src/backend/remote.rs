@@ -170,6 +170,42 @@ mod tests {
         );
     }
 
+    mod property {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a remote sends as a secret's JSON, reading it never panics, and a
+            /// refusal never quotes a value (values here are longer than any key, so a match is
+            /// not an accident of a short key or number).
+            #[test]
+            fn remote_documents_never_panic_or_leak(
+                doc in prop::collection::btree_map("\\PC{0,12}", prop_oneof![
+                    "[a-zA-Z0-9 ]{13,24}".prop_map(serde_json::Value::from),
+                    any::<i64>().prop_map(serde_json::Value::from),
+                    Just(serde_json::Value::Null),
+                    Just(serde_json::json!(["x"])),
+                ], 0..6),
+                raw in "\\PC{0,64}",
+            ) {
+                let _ = json::<serde_json::Value>(raw.as_bytes());
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    doc.clone().into_iter().collect();
+                if let Err(e) = values_from_json(obj) {
+                    for v in doc.values() {
+                        if let Some(s) = v.as_str() {
+                            prop_assert!(!e.contains(s), "{} quotes {}", e, s);
+                        }
+                    }
+                }
+                for (k, _) in &doc {
+                    let _ = parse_id("workspace", k);
+                    let _ = schema_name(k);
+                }
+            }
+        }
+    }
+
     #[test]
     fn ids_parse_or_say_why() {
         assert_eq!(parse_id("user", "db").unwrap().to_string(), "user/db");
