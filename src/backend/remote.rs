@@ -198,7 +198,7 @@ mod tests {
                         }
                     }
                 }
-                for (k, _) in &doc {
+                for k in doc.keys() {
                     let _ = parse_id("workspace", k);
                     let _ = schema_name(k);
                 }
