@@ -103,6 +103,9 @@ pub enum Error {
     /// decides the exit code, its message is printed as it was written there.
     #[error("{message}")]
     Relayed { kind: ErrorKind, message: String },
+    /// A remote backend failed; it knows its own exit code.
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
 }
 
 /// What kind of failure an error is: what callers match on (a conflict, a locked vault, a
@@ -231,6 +234,14 @@ impl Error {
             Usage(_) => ErrorKind::Usage,
             Other(_) => ErrorKind::Other,
             Relayed { kind, .. } => *kind,
+            Backend(e) => match e.exit_code() {
+                exit::REMOTE => ErrorKind::Remote,
+                exit::CONFLICT => ErrorKind::Conflict,
+                exit::NOT_FOUND => ErrorKind::NotFound,
+                exit::VALIDATION => ErrorKind::Invalid,
+                exit::USAGE => ErrorKind::Usage,
+                _ => ErrorKind::Other,
+            },
         }
     }
 

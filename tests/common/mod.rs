@@ -2,6 +2,9 @@
 //! whose environment points only into the temp dir (no real config, vault or home is read).
 #![allow(dead_code)]
 
+pub mod backends;
+pub mod servers;
+
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
