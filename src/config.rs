@@ -50,6 +50,10 @@ pub struct VaultConfig {
     /// read as "no limit" next to the timers' `0 = never`, yet erase every earlier version.
     #[serde(deserialize_with = "history")]
     pub history: usize,
+    /// Days a deleted secret stays in the trash before it is purged (0 = no trash: a delete
+    /// purges at once).
+    #[serde(deserialize_with = "trash_days")]
+    pub trash_days: u64,
 }
 
 impl Default for VaultConfig {
@@ -57,6 +61,7 @@ impl Default for VaultConfig {
         VaultConfig {
             path: None,
             history: crate::vault::DEFAULT_HISTORY,
+            trash_days: crate::vault::DEFAULT_TRASH_DAYS,
         }
     }
 }
@@ -125,6 +130,16 @@ fn history<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize,
         "earlier versions kept per secret; 0 would erase them all on the next update",
     )
     .map(|v| v as usize)
+}
+
+fn trash_days<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    bounded(
+        d,
+        "trash_days",
+        0,
+        3650,
+        "days a deleted secret stays in the trash; 0 keeps no trash",
+    )
 }
 
 fn idle_lock_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {

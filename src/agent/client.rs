@@ -15,7 +15,7 @@ use super::protocol::{
 use crate::api::{Holder, Secrets};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
-use crate::vault::{Change, ImportItem, ImportReport, Listing};
+use crate::vault::{Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId};
 
 /// How long a started agent may take to listen.
 const START_WAIT: Duration = Duration::from_secs(5);
@@ -317,12 +317,36 @@ impl Secrets for AgentClient {
         name: &SecretName,
         scope: Option<Scope>,
         expected: Option<u64>,
-    ) -> Result<SecretMeta> {
-        meta(self.call(Request::Delete {
+        purge: bool,
+    ) -> Result<Deleted> {
+        match self.call(Request::Delete {
             name: name.clone(),
             scope,
             expected,
+            purge,
+            policy: self.policy.clone(),
+        })? {
+            Reply::Deleted(d) => Ok(d),
+            other => Err(unexpected(&other)),
+        }
+    }
+    fn trash_list(&self) -> Result<Vec<TrashEntry>> {
+        match self.call(Request::TrashList)? {
+            Reply::Trash(t) => Ok(t),
+            other => Err(unexpected(&other)),
+        }
+    }
+    fn trash_restore(&self, id: &TrashId, new_name: Option<SecretName>) -> Result<SecretMeta> {
+        meta(self.call(Request::TrashRestore {
+            id: id.clone(),
+            new_name,
         })?)
+    }
+    fn trash_purge(&self, id: Option<&TrashId>) -> Result<usize> {
+        match self.call(Request::TrashPurge { id: id.cloned() })? {
+            Reply::Purged(n) => Ok(n),
+            other => Err(unexpected(&other)),
+        }
     }
     fn import(
         &self,

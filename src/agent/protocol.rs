@@ -14,10 +14,10 @@ use zeroize::Zeroizing;
 
 use crate::error::ErrorKind;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
-use crate::vault::{Change, ImportItem, ImportReport, Listing};
+use crate::vault::{Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId};
 
 /// Bumped on any change to these enums.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// A frame larger than this is refused (an import of 100,000 secrets is ~30 MB).
 pub const MAX_FRAME: usize = 512 * 1024 * 1024;
 
@@ -28,6 +28,7 @@ pub struct PolicySpec {
     /// The directory of the client's own schemas (`<config dir>/schemas`), if any.
     pub schema_dir: Option<PathBuf>,
     pub history: usize,
+    pub trash_days: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -89,6 +90,16 @@ pub enum Request {
         name: SecretName,
         scope: Option<Scope>,
         expected: Option<u64>,
+        purge: bool,
+        policy: PolicySpec,
+    },
+    TrashList,
+    TrashRestore {
+        id: TrashId,
+        new_name: Option<SecretName>,
+    },
+    TrashPurge {
+        id: Option<TrashId>,
     },
     Import {
         items: Vec<ImportItem>,
@@ -126,6 +137,9 @@ pub enum Reply {
     Import(ImportReport),
     Export(Vec<Secret>),
     Generation(u64),
+    Deleted(Deleted),
+    Trash(Vec<TrashEntry>),
+    Purged(usize),
     Error { kind: ErrorKind, message: String },
 }
 

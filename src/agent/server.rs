@@ -252,7 +252,17 @@ impl Agent {
                 name,
                 scope,
                 expected,
-            } => Reply::Meta(need()?.delete(&name, scope, expected)?),
+                purge,
+                policy,
+            } => {
+                let l = local(&policy)?;
+                Reply::Deleted(l.vault.delete(&l.policy, &name, scope, expected, purge)?)
+            }
+            Request::TrashList => Reply::Trash(need()?.trash_list()?),
+            Request::TrashRestore { id, new_name } => {
+                Reply::Meta(need()?.trash_restore(&id, new_name)?)
+            }
+            Request::TrashPurge { id } => Reply::Purged(need()?.trash_purge(id.as_ref())?),
             Request::Import {
                 items,
                 overwrite,
@@ -283,6 +293,7 @@ impl Agent {
             schemas: cache[&spec.schema_dir].0.clone(),
             schema_dir: spec.schema_dir.clone(),
             history: spec.history,
+            trash_days: spec.trash_days,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod schema;
 pub mod secret;
 pub mod start;
 pub mod transfer;
+pub mod trash;
 pub mod usage;
 pub mod values;
 

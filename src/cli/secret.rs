@@ -42,6 +42,9 @@ pub enum SecretCommand {
     Export(transfer::ExportArgs),
     /// Import secrets from a file written by export, in one transaction
     Import(transfer::ImportArgs),
+    /// Deleted secrets: list, restore, purge
+    #[command(subcommand)]
+    Trash(super::trash::TrashCommand),
 }
 
 const VALUE_HELP: &str = "\
@@ -143,6 +146,10 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation (required without a terminal or with --headless)
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Remove it for good instead of moving it to the trash (for a leaked credential: its
+    /// encrypted bytes leave the vault's files too)
+    #[arg(long)]
+    pub purge: bool,
 }
 
 #[derive(Args, Debug)]
@@ -166,6 +173,7 @@ pub fn run(ctx: &Context, cmd: SecretCommand) -> Result<()> {
         SecretCommand::History(a) => history(ctx, a),
         SecretCommand::Export(a) => transfer::export(ctx, a),
         SecretCommand::Import(a) => transfer::import(ctx, a),
+        SecretCommand::Trash(c) => super::trash::run(ctx, c),
     }
 }
 
@@ -504,14 +512,23 @@ fn delete(ctx: &Context, a: DeleteArgs) -> Result<()> {
                 prompt::why_not(ctx.headless())
             )));
         }
-        if !prompt::confirm(&format!(
-            "Delete secret '{name}' ({scope}) and all its versions?"
-        ))? {
+        let question = if a.purge {
+            format!("Delete secret '{name}' ({scope}) and all its versions for good?")
+        } else {
+            format!("Move secret '{name}' ({scope}) to the trash?")
+        };
+        if !prompt::confirm(&question)? {
             return Err(Error::Other("cancelled: nothing was deleted".into()));
         }
     }
-    vault.delete(&name, Some(scope), None)?;
-    note(&format!("Deleted secret '{name}' ({scope})."));
+    let deleted = vault.delete(&name, Some(scope), None, a.purge)?;
+    match deleted.trash {
+        Some(t) => note(&format!(
+            "Moved '{name}' ({scope}) to the trash until {}: 'sesame secret trash restore {name}' brings it back, 'sesame secret trash purge {name}' removes it for good.",
+            crate::secret::format_time(t.purge_after)
+        )),
+        None => note(&format!("Deleted secret '{name}' ({scope}) for good.")),
+    }
     Ok(())
 }
 

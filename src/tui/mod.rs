@@ -304,8 +304,8 @@ impl Runtime<'_> {
                         }
                     }
                     Intent::Delete { name, scope } => {
-                        match vault.delete(&name, Some(scope), None) {
-                            Ok(meta) => Some(Event::Deleted(meta)),
+                        match vault.delete(&name, Some(scope), None, false) {
+                            Ok(d) => Some(Event::Deleted(d.meta)),
                             Err(e) => failed(e),
                         }
                     }

@@ -29,6 +29,7 @@ mod snapshot;
 mod state;
 pub mod store;
 mod transfer;
+mod trash;
 mod write;
 
 pub use files::{AGENT_ROLE, restrict_umask, set_holder_role};
@@ -44,6 +45,7 @@ pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T>
     codec::decode(bytes)
 }
 pub use transfer::{ImportItem, ImportReport};
+pub use trash::{Deleted, TrashEntry, TrashId};
 pub use write::Change;
 
 use std::collections::BTreeMap;
@@ -64,6 +66,8 @@ use store::Store;
 pub const FORMAT_VERSION: u32 = 2;
 /// Earlier versions kept per secret unless configured otherwise.
 pub const DEFAULT_HISTORY: usize = 10;
+/// Days a deleted secret stays in the trash unless configured otherwise.
+pub const DEFAULT_TRASH_DAYS: u64 = 30;
 
 /// What a write is checked against and how much history it keeps: the schemas and history
 /// limit of the config in use. Passed with every write rather than held by the vault, so
@@ -76,6 +80,8 @@ pub struct Policy {
     pub schema_dir: Option<std::path::PathBuf>,
     /// Earlier versions kept per secret; at least 1.
     pub history: usize,
+    /// Days a deleted secret stays in the trash before it is purged; 0 keeps no trash.
+    pub trash_days: u64,
 }
 
 impl Default for Policy {
@@ -84,6 +90,7 @@ impl Default for Policy {
             schemas: Registry::builtin(),
             schema_dir: None,
             history: DEFAULT_HISTORY,
+            trash_days: DEFAULT_TRASH_DAYS,
         }
     }
 }
@@ -206,7 +213,7 @@ impl Vault {
         // the key block follows. Until the header exists, the directory is not a vault.
         journal::reset(dir, &vault.keys.snapshot, &vault_id, 0)?;
         let w = vault.writer()?;
-        vault.commit(&w, Vec::new())?;
+        vault.commit(&w, Vec::new(), false)?;
         header = vault.committed().header.clone();
         header.write(dir, true)?;
         drop(w);
@@ -424,6 +431,16 @@ impl Vault {
                 }
             }
         }
+        // Trash records are in the commitment too (they are few: hashed, checked, not listed).
+        for r in self.store().scan(&[record::KIND_TRASH]) {
+            let (key, blob) = r?;
+            tally.add(&self.keys, &key, &blob);
+            if self.open_trash(&key, &blob).is_err() {
+                out.damaged
+                    .push(format!("{} (in the trash)", record::record_id(&key)));
+                damaged_buckets.insert(usize::from(key[1]));
+            }
+        }
         // A bucket that does not add up because one of its records is damaged is explained
         // by that damage (reported above); one that does not add up with every record
         // intact means records were replayed, removed or added.
@@ -593,11 +610,18 @@ impl Vault {
         }
         let mut tally = Tally::default();
         let mut damaged = Vec::new();
-        for r in self.store().scan(&[key[0], key[1]]) {
-            let (k, blob) = r?;
-            tally.add(&self.keys, &k, &blob);
-            if self.open_meta(&k, &blob).is_err() {
-                damaged.push(record::record_id(&k));
+        for kind in record::ANCHORED_KINDS {
+            for r in self.store().scan(&[kind, key[1]]) {
+                let (k, blob) = r?;
+                tally.add(&self.keys, &k, &blob);
+                let opens = if kind == KIND_META {
+                    self.open_meta(&k, &blob).is_ok()
+                } else {
+                    self.open_trash(&k, &blob).is_ok()
+                };
+                if !opens {
+                    damaged.push(record::record_id(&k));
+                }
             }
         }
         if tally.buckets[b] == self.committed().state.buckets[b] {
@@ -623,6 +647,7 @@ impl Drop for Vault {
         // cheap or overdue, else a snapshot is written when one is due. Best effort: a
         // failure here loses nothing, the store is intact.
         if self.read_only.is_none() && self.committed().wrote {
+            let _ = self.purge_expired();
             let compacted = self.scrub().unwrap_or(false);
             if !compacted {
                 let _ = self.snapshot_if_due(false);

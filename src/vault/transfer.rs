@@ -178,7 +178,7 @@ impl Vault {
                 }
             }
             if !records.is_empty() {
-                self.commit(&w, records)?;
+                self.commit(&w, records, false)?;
             }
             return Ok(report);
         }
