@@ -203,7 +203,7 @@ impl Vault {
 
     /// Every record of the live store, in order; unknown record kinds (a newer sesame's)
     /// stop the rebuild rather than being dropped.
-    fn for_each_known(&self, f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+    fn for_each_known(&self, f: &mut super::store::Visit<'_>) -> Result<()> {
         self.store().for_each(&[], &mut |key, blob| match key.first() {
             Some(k) if KNOWN_KINDS.contains(k) => f(key, blob),
             _ => Err(Error::Storage(format!(
