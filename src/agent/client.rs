@@ -38,7 +38,12 @@ impl AgentClient {
     /// Connects to the agent of `vault_dir`. An agent speaking another protocol version is
     /// asked to lock (it exits) and reported as `None`, so the caller starts its own.
     pub fn connect(vault_dir: &Path, policy: PolicySpec) -> Result<Found> {
-        let socket = super::socket_path(vault_dir)?;
+        AgentClient::connect_at(&super::socket_path(vault_dir)?, policy)
+    }
+
+    /// [`AgentClient::connect`] to the socket at `socket`.
+    pub fn connect_at(socket: &Path, policy: PolicySpec) -> Result<Found> {
+        let socket = socket.to_path_buf();
         // The directory is ours and private (`socket_dir`); the socket must be too.
         if let Ok(m) = std::fs::symlink_metadata(&socket) {
             use std::os::unix::fs::MetadataExt;

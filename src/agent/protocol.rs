@@ -23,12 +23,23 @@ pub const MAX_FRAME: usize = 512 * 1024 * 1024;
 
 /// What a validating request brings along: the client's schemas and history limit, so the
 /// agent gives the answer the client would give without it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PolicySpec {
     /// The directory of the client's own schemas (`<config dir>/schemas`), if any.
     pub schema_dir: Option<PathBuf>,
     pub history: usize,
     pub trash_days: u64,
+}
+
+impl Default for PolicySpec {
+    /// The same defaults as [`crate::vault::Policy`]'s.
+    fn default() -> Self {
+        PolicySpec {
+            schema_dir: None,
+            history: crate::vault::DEFAULT_HISTORY,
+            trash_days: crate::vault::DEFAULT_TRASH_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

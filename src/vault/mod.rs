@@ -140,6 +140,10 @@ pub struct Vault {
     vault_id: [u8; 16],
     /// Serializes writers in this process: held across every read-modify-write.
     write_lock: Mutex<()>,
+    /// Readers share it for the whole of one read (a meta and its body, a bucket and its
+    /// sums); a commit takes it alone while it changes the store and the state, so a reader
+    /// never sees half of a write. Taken once per public read, never nested.
+    reading: std::sync::RwLock<()>,
     /// The committed state; locked only briefly (readers check buckets against it).
     committed: Mutex<Committed>,
     /// Buckets whose commitment was checked against the records since open.
@@ -317,6 +321,7 @@ impl Vault {
             vault_id: committed.header.vault_id,
             keys,
             write_lock: Mutex::new(()),
+            reading: std::sync::RwLock::new(()),
             committed: Mutex::new(committed),
             verified: Mutex::new(vec![false; state::BUCKETS]),
             read_only,
@@ -353,6 +358,16 @@ impl Vault {
             .push(msg);
     }
 
+    /// A consistent view for one read (see `reading`).
+    fn read_view(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.reading.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Excludes readers while a commit or a store swap is applied.
+    pub(super) fn write_view(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.reading.write().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn store(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -375,6 +390,11 @@ impl Vault {
     /// Every secret's metadata, sorted by scope then name, with every record's integrity
     /// checked. Values are not decrypted.
     pub fn list(&self) -> Result<Listing> {
+        let _view = self.read_view();
+        self.list_unguarded()
+    }
+
+    pub(super) fn list_unguarded(&self) -> Result<Listing> {
         let mut raw = Vec::new();
         let mut scan_error = None;
         for r in self.store().scan(&[KIND_META]) {
@@ -497,6 +517,15 @@ impl Vault {
 
     /// Which scope `name` resolves to: the given one, else user first, then workspace.
     pub fn resolve(&self, name: &SecretName, scope: Option<Scope>) -> Result<Scope> {
+        let _view = self.read_view();
+        self.resolve_unguarded(name, scope)
+    }
+
+    pub(super) fn resolve_unguarded(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+    ) -> Result<Scope> {
         let order: &[Scope] = match scope {
             Some(ref s) => std::slice::from_ref(s),
             None => &Scope::LOOKUP_ORDER,
@@ -516,11 +545,13 @@ impl Vault {
     }
 
     pub fn meta(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
-        let scope = self.resolve(name, scope)?;
+        let _view = self.read_view();
+        let scope = self.resolve_unguarded(name, scope)?;
         Ok(self.read_meta(name, scope)?.public())
     }
 
     pub fn get(&self, name: &SecretName, scope: Option<Scope>) -> Result<Secret> {
+        let _view = self.read_view();
         let (meta, body) = self.load(name, scope)?;
         Ok(Secret {
             meta: meta.public(),
@@ -534,6 +565,7 @@ impl Vault {
         name: &SecretName,
         scope: Option<Scope>,
     ) -> Result<(Secret, Vec<Version>)> {
+        let _view = self.read_view();
         let (meta, body) = self.load(name, scope)?;
         Ok((
             Secret {
@@ -547,8 +579,9 @@ impl Vault {
     // ---- records ----------------------------------------------------------------------
 
     /// Resolves the scope and reads both records of a secret.
+    /// (Callers hold a read view, or the write lock: no commit runs in between.)
     fn load(&self, name: &SecretName, scope: Option<Scope>) -> Result<(MetaV2, BodyV2)> {
-        let scope = self.resolve(name, scope)?;
+        let scope = self.resolve_unguarded(name, scope)?;
         let meta = self.read_meta(name, scope)?;
         let body = self.read_body(&meta)?;
         Ok((meta, body))

@@ -179,6 +179,7 @@ impl Vault {
     /// every snapshot, then writes a fresh snapshot.
     /// (The caller holds the write lock; readers wait for the swap.)
     pub(super) fn switch_to(&self, store: Store, state: StateV2, header: Header) -> Result<()> {
+        let view = self.write_view();
         let old = std::mem::replace(
             &mut *self.store.write().unwrap_or_else(|p| p.into_inner()),
             store,
@@ -196,6 +197,7 @@ impl Vault {
             .unwrap_or_else(|p| p.into_inner())
             .iter_mut()
             .for_each(|v| *v = false);
+        drop(view);
         fs::remove_dir_all(&old_dir).map_err(|e| files::io_err("cannot remove", &old_dir, e))?;
         files::sync_dir(&self.dir)?;
         self.replace_snapshots()

@@ -115,6 +115,11 @@ impl Vault {
     /// Every secret in the trash, oldest deletion first. A damaged trash record is left out
     /// (a listing names it).
     pub fn trash_list(&self) -> Result<Vec<TrashEntry>> {
+        let _view = self.read_view();
+        self.trash_list_unguarded()
+    }
+
+    fn trash_list_unguarded(&self) -> Result<Vec<TrashEntry>> {
         let mut out = Vec::new();
         for r in self.store().scan(&[KIND_TRASH]) {
             let (key, blob) = r?;
@@ -199,7 +204,11 @@ impl Vault {
                 self.read_trash(id).map(|_| ())?;
                 vec![id.clone()]
             }
-            None => self.trash_list()?.into_iter().map(|e| e.id).collect(),
+            None => self
+                .trash_list_unguarded()?
+                .into_iter()
+                .map(|e| e.id)
+                .collect(),
         };
         self.purge_locked(&w, &ids)?;
         drop(w);

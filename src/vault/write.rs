@@ -120,6 +120,8 @@ impl Vault {
             j.push((state_key.clone(), Some(state_blob.clone())));
         }
         batch.insert(&state_key, state_blob);
+        // Readers wait while the store and the state change together.
+        let view = self.write_view();
         self.store().apply(batch)?;
         // The journal lets `recover` replay this write if the store is lost. A write too big
         // to journal gets a snapshot instead, which starts a new journal.
@@ -131,6 +133,7 @@ impl Vault {
         c.state = state;
         c.wrote = true;
         c.header.set_account(&self.keys.header, &account);
+        drop(view);
         let written = c.header.write(&self.dir, false);
         drop(c);
         if let Err(e) = written {
@@ -297,7 +300,7 @@ impl Vault {
         expected: Option<u64>,
     ) -> Result<SecretMeta> {
         let w = self.writer()?;
-        let scope = self.resolve(name, scope)?;
+        let scope = self.resolve_unguarded(name, scope)?;
         if &new_name == name {
             let meta = self.read_meta(name, scope)?;
             check_expected(&meta, expected)?;
@@ -337,7 +340,7 @@ impl Vault {
         purge: bool,
     ) -> Result<Deleted> {
         let w = self.writer()?;
-        let scope = self.resolve(name, scope)?;
+        let scope = self.resolve_unguarded(name, scope)?;
         let loaded = match self.load(name, Some(scope)) {
             Ok(pair) => {
                 check_expected(&pair.0, expected)?;
