@@ -260,7 +260,7 @@ pub fn door(session: &crate::session::Session, agent: AgentUse) -> Result<Door> 
     }
     match AgentClient::connect(&session.vault_dir, spec)? {
         Found::Agent(c) => {
-            if c.status()?.unlocked {
+            if c.was_unlocked() {
                 return Ok(Door::Open(Box::new(c)));
             }
             lock.agent = Some(c);

@@ -23,6 +23,8 @@ const START_WAIT: Duration = Duration::from_secs(5);
 pub struct AgentClient {
     conn: Mutex<(BufReader<UnixStream>, UnixStream)>,
     pid: u32,
+    /// Whether the agent was unlocked when this client said hello.
+    unlocked_at_hello: bool,
     policy: PolicySpec,
     notices: Mutex<Vec<String>>,
 }
@@ -74,14 +76,20 @@ impl AgentClient {
         let mut client = AgentClient {
             conn: Mutex::new((reader, stream)),
             pid: 0,
+            unlocked_at_hello: false,
             policy,
             notices: Mutex::new(Vec::new()),
         };
         match client.call(Request::Hello {
             version: PROTOCOL_VERSION,
         }) {
-            Ok(Reply::Hello { version, pid }) if version == PROTOCOL_VERSION => {
+            Ok(Reply::Hello {
+                version,
+                pid,
+                unlocked,
+            }) if version == PROTOCOL_VERSION => {
                 client.pid = pid;
+                client.unlocked_at_hello = unlocked;
                 Ok(Found::Agent(client))
             }
             // Another version (or something that is not our agent): retire it.
@@ -147,6 +155,11 @@ impl AgentClient {
 
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// Whether the agent held an unlocked vault when this client connected.
+    pub fn was_unlocked(&self) -> bool {
+        self.unlocked_at_hello
     }
 
     pub fn status(&self) -> Result<AgentStatus> {

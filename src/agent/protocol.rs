@@ -137,7 +137,12 @@ pub struct AgentStatus {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Reply {
-    Hello { version: u32, pid: u32 },
+    /// `unlocked` saves a client that only needs to know that a round trip.
+    Hello {
+        version: u32,
+        pid: u32,
+        unlocked: bool,
+    },
     Status(AgentStatus),
     Done,
     Listing(Listing),
@@ -151,7 +156,10 @@ pub enum Reply {
     Deleted(Deleted),
     Trash(Vec<TrashEntry>),
     Purged(usize),
-    Error { kind: ErrorKind, message: String },
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
 }
 
 /// A reply and what the vault had to tell along the way (see `Vault::take_notices`).

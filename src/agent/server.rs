@@ -176,6 +176,7 @@ impl Agent {
             Request::Hello { .. } => Reply::Hello {
                 version: PROTOCOL_VERSION,
                 pid: std::process::id(),
+                unlocked: vault.is_some(),
             },
             Request::Status => Reply::Status(AgentStatus {
                 pid: std::process::id(),

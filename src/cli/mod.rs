@@ -297,11 +297,11 @@ pub enum Usage {
 
 /// [`parse`] without printing or exiting (tests and fuzzing use it).
 pub fn try_parse(argv: Vec<OsString>) -> std::result::Result<Cli, Usage> {
-    let command = Cli::command();
+    // Built once (a warm `secret get` is mostly process start and this).
+    let mut command = Cli::command();
     let rewritten = args::rewrite_assignments(argv.clone(), &command);
     let result = command
-        .clone()
-        .try_get_matches_from(rewritten)
+        .try_get_matches_from_mut(rewritten)
         .and_then(|m| Cli::from_arg_matches(&m));
     result.map_err(|e| {
         use clap::error::ErrorKind;
