@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::position::toml_error;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -276,32 +277,6 @@ impl Config {
             msg: toml_error(text, &e),
         })
     }
-}
-
-/// A TOML error of `text` (the config file, a schema file) as one line:
-/// "line L, column C: message".
-pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().trim_end().replace('\n', " ");
-    match e.span() {
-        Some(span) => {
-            let (line, col) = line_col(text, span.start);
-            format!("line {line}, column {col}: {msg}")
-        }
-        None => msg,
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset; an offset inside a character
-/// counts as that character.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]

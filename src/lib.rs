@@ -14,6 +14,7 @@ pub mod error;
 pub mod hardening;
 pub mod input;
 pub mod passphrase;
+pub mod position;
 pub mod reference;
 pub mod schema;
 pub mod secret;

@@ -244,6 +244,35 @@ impl Secret {
     }
 }
 
+/// How the keys of one version differ from another's: names only (values are compared,
+/// never returned). Both faces show it (`secret history`, the TUI's history view).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyChanges {
+    /// Keys only `newer` has.
+    pub added: Vec<String>,
+    /// Keys only `older` has.
+    pub removed: Vec<String>,
+    /// Keys both have, with different values.
+    pub changed: Vec<String>,
+}
+
+pub fn key_changes(older: &Values, newer: &Values) -> KeyChanges {
+    let mut c = KeyChanges::default();
+    for (k, v) in newer {
+        match older.get(k) {
+            None => c.added.push(k.clone()),
+            Some(o) if o != v => c.changed.push(k.clone()),
+            Some(_) => {}
+        }
+    }
+    c.removed = older
+        .keys()
+        .filter(|k| !newer.contains_key(*k))
+        .cloned()
+        .collect();
+    c
+}
+
 /// One earlier version of a secret, kept for `history` and restore.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {

@@ -10,6 +10,7 @@ pub mod misc;
 pub mod output;
 pub mod prompt;
 pub mod schema;
+pub mod scope;
 pub mod secret;
 pub mod start;
 pub mod transfer;

@@ -2,13 +2,12 @@
 //! `transfer.rs`). Each command parses its input, opens the vault, makes one library call
 //! and prints the result; status lines go to stderr, data to stdout.
 
-use std::collections::BTreeMap;
-
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::output::{Table, emit, env_line, json, warn_if_shared_file, yaml};
+use super::scope::ScopeArgs;
 use super::values::{self, ValueArgs};
 use super::{Context, Format, note, prompt, transfer, warn};
 use crate::api::Secrets;
@@ -16,7 +15,8 @@ use crate::envname::env_var_names;
 use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
 use crate::secret::{
-    Scope, Secret, SecretMeta, SecretName, Values, Version, format_time, shadowing_note,
+    KeyChanges, Scope, Secret, SecretMeta, SecretName, Values, Version, format_time, key_changes,
+    shadowing_note,
 };
 use crate::vault::Change;
 
@@ -55,33 +55,6 @@ Values:
   -i                asks for each value (hidden); without a terminal, reads KEY=VALUE lines from stdin
 A key that is also a flag name (scope, schema, values, ...) must be given through --values.
 Only the --KEY=VALUE form is recognised; '--KEY VALUE' is an error.";
-
-/// `--scope` and its shorthand `-p`.
-#[derive(Args, Debug, Default, Clone)]
-pub struct ScopeArgs {
-    /// Scope: user (private to you) or workspace (shared); without it, user is tried first
-    #[arg(long, value_name = "user|workspace", value_parser = parse_scope)]
-    pub scope: Option<Scope>,
-    /// Short for --scope user
-    #[arg(short = 'p', long, conflicts_with = "scope")]
-    pub private: bool,
-}
-
-impl ScopeArgs {
-    pub fn get(&self) -> Option<Scope> {
-        if self.private {
-            Some(Scope::User)
-        } else {
-            self.scope
-        }
-    }
-}
-
-fn parse_scope(s: &str) -> std::result::Result<Scope, String> {
-    // Not echoed: clap's message shows the flag, and what was typed might not be a scope.
-    s.parse::<Scope>()
-        .map_err(|_| "use 'user' or 'workspace'".to_string())
-}
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
@@ -611,23 +584,13 @@ pub fn render_history(current: &Version, older: &[Version], format: Format) -> R
 }
 
 fn version_view(v: &Version, previous: Option<&Version>, current: bool) -> VersionView {
-    let (mut added, mut removed, mut changed) = (Vec::new(), Vec::new(), Vec::new());
-    if let Some(p) = previous {
-        let keys: BTreeMap<&String, ()> = v
-            .values
-            .keys()
-            .chain(p.values.keys())
-            .map(|k| (k, ()))
-            .collect();
-        for k in keys.keys() {
-            match (p.values.get(*k), v.values.get(*k)) {
-                (None, Some(_)) => added.push((*k).clone()),
-                (Some(_), None) => removed.push((*k).clone()),
-                (Some(a), Some(b)) if a != b => changed.push((*k).clone()),
-                _ => {}
-            }
-        }
-    }
+    let KeyChanges {
+        added,
+        removed,
+        changed,
+    } = previous
+        .map(|p| key_changes(&p.values, &v.values))
+        .unwrap_or_default();
     VersionView {
         oldest: previous.is_none(),
         version: v.version,

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::output::{Table, emit, json, yaml};
-use super::secret::ScopeArgs;
+use super::scope::ScopeArgs;
 use super::{Context, Format, note, prompt};
 use crate::error::{Error, Result};
 use crate::secret::{Scope, SecretName, format_time};

@@ -192,22 +192,8 @@ pub struct HistoryView {
 /// Key differences of `old` against `current`: keys only the old version had are "added"
 /// back by restoring it; keys only the current one has would be "removed".
 pub fn diff_keys(current: &Values, old: &Values) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let added = old
-        .keys()
-        .filter(|k| !current.contains_key(*k))
-        .cloned()
-        .collect();
-    let removed = current
-        .keys()
-        .filter(|k| !old.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed = old
-        .iter()
-        .filter(|(k, v)| current.get(*k).is_some_and(|c| c != *v))
-        .map(|(k, _)| k.clone())
-        .collect();
-    (added, removed, changed)
+    let c = crate::secret::key_changes(current, old);
+    (c.added, c.removed, c.changed)
 }
 
 /// A hidden text input for a passphrase, wiped when dropped or replaced.
