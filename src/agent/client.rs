@@ -234,7 +234,7 @@ impl Secrets for AgentClient {
     }
     fn list(&self) -> Result<Listing> {
         match self.call(Request::List)? {
-            Reply::Listing(l) => Ok(l),
+            Reply::Listing(l) => Ok(std::sync::Arc::try_unwrap(l).unwrap_or_else(|l| (*l).clone())),
             other => Err(unexpected(&other)),
         }
     }

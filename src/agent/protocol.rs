@@ -145,7 +145,7 @@ pub enum Reply {
     },
     Status(AgentStatus),
     Done,
-    Listing(Listing),
+    Listing(std::sync::Arc<Listing>),
     Scope(Scope),
     Meta(SecretMeta),
     Secret(Secret),

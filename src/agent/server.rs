@@ -202,7 +202,7 @@ impl Agent {
                 Reply::Done
             }
             Request::Lock => Reply::Done,
-            Request::List => Reply::Listing(need()?.list()?),
+            Request::List => Reply::Listing(need()?.list_shared()?),
             Request::Resolve { name, scope } => Reply::Scope(need()?.resolve(&name, scope)?),
             Request::Meta { name, scope } => Reply::Meta(need()?.meta(&name, scope)?),
             Request::Get { name, scope } => Reply::Secret(need()?.get(&name, scope)?),

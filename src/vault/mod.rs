@@ -110,7 +110,7 @@ impl Policy {
 }
 
 /// The outcome of listing: every readable secret, and what did not check out.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Listing {
     pub secrets: Vec<SecretMeta>,
     /// Records that failed to open, by id (their names are sealed inside them).
@@ -153,6 +153,9 @@ pub struct Vault {
     /// A private copy of a read-only vault's store, removed on drop.
     scratch: Option<PathBuf>,
     notices: Mutex<Vec<String>>,
+    /// The last listing and the generation it was taken at: while nothing was written, a
+    /// long-lived holder (the agent, the TUI) answers a list without decrypting again.
+    listed: Mutex<Option<(u64, std::sync::Arc<Listing>)>>,
     // Last: released after the store is closed.
     _lock: files::VaultLock,
 }
@@ -327,6 +330,7 @@ impl Vault {
             read_only,
             scratch,
             notices: Mutex::new(Vec::new()),
+            listed: Mutex::new(None),
             _lock: lock,
         }
     }
@@ -390,8 +394,23 @@ impl Vault {
     /// Every secret's metadata, sorted by scope then name, with every record's integrity
     /// checked. Values are not decrypted.
     pub fn list(&self) -> Result<Listing> {
+        Ok(self.list_shared()?.as_ref().clone())
+    }
+
+    /// [`Vault::list`], shared: the same listing again while the vault is unchanged (this
+    /// process is its only writer, so the generation says when to look again).
+    pub fn list_shared(&self) -> Result<std::sync::Arc<Listing>> {
         let _view = self.read_view();
-        self.list_unguarded()
+        let generation = self.committed().state.generation;
+        let mut cached = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((g, l)) = cached.as_ref()
+            && *g == generation
+        {
+            return Ok(l.clone());
+        }
+        let listing = std::sync::Arc::new(self.list_unguarded()?);
+        *cached = Some((generation, listing.clone()));
+        Ok(listing)
     }
 
     pub(super) fn list_unguarded(&self) -> Result<Listing> {
