@@ -16,6 +16,7 @@ pub mod input;
 pub mod passphrase;
 pub mod position;
 pub mod reference;
+pub mod resolve;
 pub mod schema;
 pub mod secret;
 pub mod session;
