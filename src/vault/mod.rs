@@ -28,6 +28,7 @@ mod repair;
 mod snapshot;
 mod state;
 pub mod store;
+mod sync;
 mod transfer;
 mod trash;
 mod write;
@@ -45,6 +46,7 @@ pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T>
     codec::decode(bytes)
 }
 pub use transfer::{ImportItem, ImportReport};
+pub use sync::{ContentHash, LocalState, SyncBase, SyncView};
 pub use trash::{Deleted, TrashEntry, TrashId};
 pub use write::Change;
 

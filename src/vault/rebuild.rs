@@ -239,7 +239,8 @@ impl Vault {
             String::new(),
         )?;
         let mut builder = Builder::new(&self.dir, new_keys, self.vault_id, generation)?;
-        // Every record re-sealed under the new key: secrets, and the trash.
+        builder.state.sync_key = self.committed().state.sync_key;
+        // Every record re-sealed under the new key: secrets, the trash, sync state.
         self.for_each_known(&mut |key, blob| match key.first() {
             Some(&KIND_META) => {
                 let meta = self.open_meta(key, blob).map_err(|_| damaged_record(key))?;
@@ -250,6 +251,10 @@ impl Vault {
                 let id = self.trash_id_of(key, blob)?;
                 let (_, record, _, body) = self.read_trash(&id)?;
                 builder.put_trash(&record, &body)
+            }
+            Some(&super::record::KIND_SYNC) => {
+                let (k, b) = self.reseal_sync(key, blob, &builder.keys, &self.vault_id)?;
+                builder.put_raw(&k, b)
             }
             _ => Ok(()),
         })?;
@@ -289,6 +294,7 @@ impl Vault {
         };
         let keys = Keys::new(self.keys.vault.clone());
         let mut builder = Builder::new(&self.dir, keys, self.vault_id, generation)?;
+        builder.state.sync_key = self.committed().state.sync_key;
         // The live records move as they are, still sealed under the same key for the same
         // place; only what sled's log kept of older and deleted ones is left behind.
         self.for_each_known(&mut |key, blob| {

@@ -26,13 +26,16 @@ pub const KIND_STATE: u8 = b'#';
 pub const KIND_TRASH: u8 = b't';
 /// A deleted secret's values, bound to its trash record.
 pub const KIND_TRASH_BODY: u8 = b'u';
+/// What a backend held of a secret at the last sync (content hash, remote version).
+pub const KIND_SYNC: u8 = b's';
 /// The record kinds a store of this format may hold; anything else is from a newer sesame.
-pub const KNOWN_KINDS: [u8; 5] = [
+pub const KNOWN_KINDS: [u8; 6] = [
     KIND_META,
     KIND_BODY,
     KIND_STATE,
     KIND_TRASH,
     KIND_TRASH_BODY,
+    KIND_SYNC,
 ];
 /// Kinds whose records are counted in the commitment (the others hang off one of them).
 pub const ANCHORED_KINDS: [u8; 2] = [KIND_META, KIND_TRASH];
@@ -89,6 +92,26 @@ impl Keys {
     pub fn trash_key(&self, kind: u8, scope: Scope, name: &SecretName, generation: u64) -> Vec<u8> {
         let mut k = self.secret_key(kind, scope, name);
         k.extend_from_slice(&generation.to_be_bytes());
+        k
+    }
+
+    /// Key of a sync-state record: `s || H(backend)[..8] || H(scope, name)[..16]`, so one
+    /// backend's records are one prefix scan.
+    pub fn sync_key(&self, backend: &str, scope: Scope, name: &SecretName) -> Vec<u8> {
+        let mut k = self.sync_prefix(backend);
+        k.extend_from_slice(&self.secret_key(KIND_SYNC, scope, name)[1..]);
+        k
+    }
+
+    /// The prefix of a backend's sync-state records.
+    pub fn sync_prefix(&self, backend: &str) -> Vec<u8> {
+        let b = backend.as_bytes();
+        let h = self
+            .index
+            .keyed_hash(&[b"sync-backend", &(b.len() as u32).to_le_bytes(), b]);
+        let mut k = Vec::with_capacity(1 + 8 + NAME_HASH_LEN);
+        k.push(KIND_SYNC);
+        k.extend_from_slice(&h[..8]);
         k
     }
 

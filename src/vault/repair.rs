@@ -76,6 +76,9 @@ struct StoreSurvey {
     unknown_kinds: usize,
     /// Trashed secrets (committed to; `recover` does not carry them over).
     trashed: usize,
+    /// Sync-state records, and the sum of their commit hashes.
+    synced: usize,
+    sync_sum: u128,
     tally: Tally,
     scan_error: Option<String>,
 }
@@ -122,6 +125,8 @@ fn survey_store(store_dir: &Path, keys: &Keys, vault_id: &[u8; 16]) -> StoreSurv
         damaged_keys: BTreeSet::new(),
         unknown_kinds: 0,
         trashed: 0,
+        synced: 0,
+        sync_sum: 0,
         tally: Tally::default(),
         scan_error: None,
     };
@@ -167,6 +172,10 @@ fn survey_store(store_dir: &Path, keys: &Keys, vault_id: &[u8; 16]) -> StoreSurv
             Some(&super::record::KIND_TRASH) => {
                 s.tally.add(keys, &key, &blob);
                 s.trashed += 1;
+            }
+            Some(&super::record::KIND_SYNC) => {
+                s.sync_sum = s.sync_sum.wrapping_add(keys.commit_hash(&key, &blob));
+                s.synced += 1;
             }
             Some(&KIND_STATE) => {
                 s.state = keys
@@ -384,6 +393,14 @@ impl Vault {
                             "store: at write generation {} but the header records {}: one of them was replaced",
                             state.generation, acc.generation
                         ));
+                    }
+                    if store.sync_sum != state.sync_sum {
+                        r.bad(format!(
+                            "sync state: its {} record(s) do not add up (replayed, removed or added)",
+                            store.synced
+                        ));
+                    } else if store.synced > 0 {
+                        r.fine(format!("sync state: {} record(s), intact", store.synced));
                     }
                     let bad_buckets = store.tally.mismatches(state);
                     if bad_buckets.is_empty() && store.tally.count == state.count {
@@ -662,6 +679,17 @@ impl Vault {
             s.header.vault_id,
             generation + 1,
         )?;
+        // Sync state is not carried over (the next sync compares contents with each
+        // backend), but its key is, when the store's state is readable.
+        if let Some(st) = &store.state {
+            builder.state.sync_key = st.sync_key;
+        }
+        if store.synced > 0 || store.opened.is_err() {
+            report.notes.push(
+                "sync state was not carried over: the next sync with each backend compares contents"
+                    .into(),
+            );
+        }
         for (copy, _) in chosen.values() {
             let mk = s
                 .keys

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{ANCHORED_KINDS, KIND_META, Keys};
+use super::record::{ANCHORED_KINDS, KIND_META, KIND_SYNC, Keys};
 use crate::secret::Timestamp;
 
 pub const BUCKETS: usize = 256;
@@ -28,6 +28,12 @@ pub struct StateV2 {
     pub compacted_at: Timestamp,
     /// A secret was deleted since then: its sealed bytes may still sit in sled's log.
     pub scrub_pending: bool,
+    /// The sum of the sync-state records' commit hashes (they are committed to as a whole:
+    /// sync reads all of them at once).
+    pub sync_sum: u128,
+    /// Keys the content hashes of sync state. Random, kept here (so it survives a key
+    /// rotation, which would otherwise make every remembered hash look changed).
+    pub sync_key: [u8; 32],
 }
 
 impl StateV2 {
@@ -38,6 +44,8 @@ impl StateV2 {
             buckets: vec![0; BUCKETS],
             compacted_at: now,
             scrub_pending: false,
+            sync_sum: 0,
+            sync_key: crate::crypto::random_array(),
         }
     }
 
@@ -48,6 +56,15 @@ impl StateV2 {
 
     /// Accounts for one record changing from `old` to `new` (either may be absent).
     pub fn account(&mut self, keys: &Keys, key: &[u8], old: Option<&[u8]>, new: Option<&[u8]>) {
+        if key.first() == Some(&KIND_SYNC) {
+            if let Some(old) = old {
+                self.sync_sum = self.sync_sum.wrapping_sub(keys.commit_hash(key, old));
+            }
+            if let Some(new) = new {
+                self.sync_sum = self.sync_sum.wrapping_add(keys.commit_hash(key, new));
+            }
+            return;
+        }
         let Some(b) = bucket_of(key) else { return };
         if let Some(old) = old {
             self.buckets[b] = self.buckets[b].wrapping_sub(keys.commit_hash(key, old));

@@ -191,6 +191,7 @@ impl Vault {
             self.vault_id,
             generation,
         )?;
+        builder.state.sync_key = self.committed().state.sync_key;
         let replaced: BTreeSet<Vec<u8>> = report
             .updated
             .iter()
