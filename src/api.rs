@@ -6,11 +6,12 @@
 //! (exit 6) when it moved: a compare-and-set, so no writer silently overwrites another.
 //! Writes are serialized inside the vault, whichever process or thread makes them.
 
+use crate::backend::{RemoteId, RemoteVersion};
 use crate::error::Result;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version};
 pub use crate::vault::Policy;
 use crate::vault::{
-    Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId, Vault,
+    Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId, Vault,
 };
 
 /// Where the vault is held, for messages and `agent status`.
@@ -86,6 +87,17 @@ pub trait Secrets: Send + Sync {
     fn generation(&self) -> Result<u64>;
     /// What the vault had to tell since the last call (drained).
     fn take_notices(&self) -> Vec<String>;
+    /// Every live secret with its content hash, and the bases remembered for `backend`.
+    fn sync_view(&self, backend: &str) -> Result<SyncView>;
+    /// Remembers what `backend` and the vault agree on for `id` (`None`: forget it).
+    fn sync_record(
+        &self,
+        backend: &str,
+        id: &RemoteId,
+        agreed: Option<(RemoteVersion, String, Values)>,
+    ) -> Result<()>;
+    /// Forgets all that is remembered for `backend`; returns how much.
+    fn sync_forget(&self, backend: &str) -> Result<usize>;
     /// Puts every value out of reach: the agent wipes its keys and exits; a vault opened
     /// here writes a snapshot of what changed (the caller then drops it, which wipes its
     /// keys). Nothing can be read through this handle afterwards.
@@ -211,6 +223,20 @@ impl Secrets for Local {
     }
     fn lock(&self) -> Result<()> {
         self.vault.snapshot_if_due(true).map(|_| ())
+    }
+    fn sync_view(&self, backend: &str) -> Result<SyncView> {
+        self.vault.sync_view(backend)
+    }
+    fn sync_record(
+        &self,
+        backend: &str,
+        id: &RemoteId,
+        agreed: Option<(RemoteVersion, String, Values)>,
+    ) -> Result<()> {
+        self.vault.sync_record(backend, id, agreed)
+    }
+    fn sync_forget(&self, backend: &str) -> Result<usize> {
+        self.vault.sync_forget(backend)
     }
 }
 

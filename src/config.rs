@@ -15,6 +15,24 @@ pub struct Config {
     pub vault: VaultConfig,
     pub tui: TuiConfig,
     pub agent: AgentConfig,
+    /// Remote stores, by name (`sesame backend add` writes them).
+    pub backends: BTreeMap<String, BackendConfig>,
+}
+
+/// One remote store (DESIGN §6). Credentials in `options` are references to vault secrets
+/// (`token = "{{bao.token}}"`), never literal values.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendConfig {
+    pub flavor: String,
+    /// User-scope secrets are synced too (else only the workspace scope).
+    #[serde(default)]
+    pub include_user_scope: bool,
+    /// Every vault write is also written here (the backup store).
+    #[serde(default)]
+    pub backup: bool,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
 }
 
 /// The agent (DESIGN §7).
@@ -277,6 +295,42 @@ impl Config {
             msg: toml_error(text, &e),
         })
     }
+}
+
+/// Changes the config file at `path` in place with `f`, keeping the user's comments, order
+/// and formatting (a missing file starts empty). The result must parse as a config, or
+/// nothing is written; it is written atomically, private to the user.
+pub fn edit(
+    path: &Path,
+    f: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<()>,
+) -> Result<Config> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::io(
+                format!("cannot read the config file {}", path.display()),
+                e,
+            ));
+        }
+    };
+    // A file that does not parse is the user's to fix: not overwritten.
+    Config::parse(&text, path)?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| Error::Config {
+                path: path.to_path_buf(),
+                msg: e.message().replace('\n', " "),
+            })?;
+    f(&mut doc)?;
+    let new = doc.to_string();
+    let config = Config::parse(&new, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    }
+    crate::vault::replace_file(path, new.as_bytes())?;
+    Ok(config)
 }
 
 #[cfg(test)]

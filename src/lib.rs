@@ -20,6 +20,7 @@ pub mod resolve;
 pub mod schema;
 pub mod secret;
 pub mod session;
+pub mod sync;
 pub mod tui;
 pub mod vault;
 

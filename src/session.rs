@@ -56,6 +56,20 @@ impl Session {
         })
     }
 
+    /// The config file this session reads (and `backend add` writes): `--config`,
+    /// `SESAME_CONFIG`, else the platform default.
+    pub fn config_path(&self) -> Result<PathBuf> {
+        self.options
+            .config
+            .clone()
+            .or_else(config::default_config_path)
+            .ok_or_else(|| {
+                Error::Other(
+                    "cannot find a home directory for the config: pass --config FILE".into(),
+                )
+            })
+    }
+
     /// The built-in schemas and the user's own (loaded once, on first use).
     pub fn schemas(&self) -> &Registry {
         &self.loaded_schemas().0

@@ -13,9 +13,12 @@ use super::protocol::{
     AgentStatus, PROTOCOL_VERSION, PolicySpec, Reply, Request, Response, recv, send,
 };
 use crate::api::{Holder, Secrets};
+use crate::backend::{RemoteId, RemoteVersion};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
-use crate::vault::{Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId};
+use crate::vault::{
+    Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId,
+};
 
 /// How long a started agent may take to listen.
 const START_WAIT: Duration = Duration::from_secs(5);
@@ -399,6 +402,34 @@ impl Secrets for AgentClient {
     }
     fn lock(&self) -> Result<()> {
         self.lock_agent()
+    }
+    fn sync_view(&self, backend: &str) -> Result<SyncView> {
+        match self.call(Request::SyncView {
+            backend: backend.to_string(),
+        })? {
+            Reply::SyncView(v) => Ok(v),
+            other => Err(unexpected(&other)),
+        }
+    }
+    fn sync_record(
+        &self,
+        backend: &str,
+        id: &RemoteId,
+        agreed: Option<(RemoteVersion, String, Values)>,
+    ) -> Result<()> {
+        self.done(Request::SyncRecord {
+            backend: backend.to_string(),
+            id: id.clone(),
+            agreed,
+        })
+    }
+    fn sync_forget(&self, backend: &str) -> Result<usize> {
+        match self.call(Request::SyncForget {
+            backend: backend.to_string(),
+        })? {
+            Reply::Purged(n) => Ok(n),
+            other => Err(unexpected(&other)),
+        }
     }
 }
 

@@ -12,12 +12,15 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::backend::{RemoteId, RemoteVersion};
 use crate::error::ErrorKind;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
-use crate::vault::{Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId};
+use crate::vault::{
+    Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId,
+};
 
 /// Bumped on any change to these enums.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 /// A frame larger than this is refused (an import of 100,000 secrets is ~30 MB).
 pub const MAX_FRAME: usize = 512 * 1024 * 1024;
 
@@ -112,6 +115,17 @@ pub enum Request {
     TrashPurge {
         id: Option<TrashId>,
     },
+    SyncView {
+        backend: String,
+    },
+    SyncRecord {
+        backend: String,
+        id: RemoteId,
+        agreed: Option<(RemoteVersion, String, Values)>,
+    },
+    SyncForget {
+        backend: String,
+    },
     Import {
         items: Vec<ImportItem>,
         overwrite: bool,
@@ -156,6 +170,7 @@ pub enum Reply {
     Deleted(Deleted),
     Trash(Vec<TrashEntry>),
     Purged(usize),
+    SyncView(SyncView),
     Error {
         kind: ErrorKind,
         message: String,

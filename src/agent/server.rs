@@ -264,6 +264,16 @@ impl Agent {
                 Reply::Meta(need()?.trash_restore(&id, new_name)?)
             }
             Request::TrashPurge { id } => Reply::Purged(need()?.trash_purge(id.as_ref())?),
+            Request::SyncView { backend } => Reply::SyncView(need()?.sync_view(&backend)?),
+            Request::SyncRecord {
+                backend,
+                id,
+                agreed,
+            } => {
+                need()?.sync_record(&backend, &id, agreed)?;
+                Reply::Done
+            }
+            Request::SyncForget { backend } => Reply::Purged(need()?.sync_forget(&backend)?),
             Request::Import {
                 items,
                 overwrite,

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod args;
+pub mod backend;
 pub mod init;
 pub mod maintain;
 pub mod misc;
@@ -15,6 +16,7 @@ pub mod schema;
 pub mod scope;
 pub mod secret;
 pub mod start;
+pub mod sync;
 pub mod transfer;
 pub mod trash;
 pub mod usage;
@@ -91,6 +93,12 @@ pub enum Command {
     RegisterMissing(refs::RegisterArgs),
     /// Run a command with secrets in its environment: sesame run -s db -- ./deploy.sh
     Run(run::RunArgs),
+    /// Remote stores to sync with: add, list, show, remove, test, flavors
+    #[command(subcommand)]
+    Backend(backend::BackendCommand),
+    /// Three-way sync with a backend: status, push, pull
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
     /// Open the vault in the agent, so later commands and the TUI need no passphrase
     Unlock,
     /// Lock the agent: it wipes its keys and exits (every value out of reach)
@@ -385,6 +393,8 @@ pub fn run(mut cli: Cli) -> Result<()> {
         Command::Check(a) => refs::check(&ctx, a),
         Command::RegisterMissing(a) => refs::register_missing(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
+        Command::Backend(c) => backend::run(&ctx, c),
+        Command::Sync(c) => sync::run(&ctx, c),
         Command::Unlock => agent::unlock(&ctx),
         Command::Lock => agent::lock(&ctx),
         Command::Agent(c) => agent::run(&ctx, c),

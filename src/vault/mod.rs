@@ -33,7 +33,7 @@ mod transfer;
 mod trash;
 mod write;
 
-pub use files::{AGENT_ROLE, restrict_umask, set_holder_role};
+pub use files::{AGENT_ROLE, replace_file, restrict_umask, set_holder_role};
 pub use repair::{RecoverReport, VerifyReport};
 
 /// Encodes a message for the agent's socket with the vault's one codec.
@@ -45,8 +45,8 @@ pub fn encode_message<T: serde::Serialize>(msg: &T) -> zeroize::Zeroizing<Vec<u8
 pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     codec::decode(bytes)
 }
-pub use transfer::{ImportItem, ImportReport};
 pub use sync::{ContentHash, LocalState, SyncBase, SyncView};
+pub use transfer::{ImportItem, ImportReport};
 pub use trash::{Deleted, TrashEntry, TrashId};
 pub use write::Change;
 

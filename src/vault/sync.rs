@@ -186,7 +186,13 @@ impl Vault {
     }
 
     /// A sync record re-sealed for a rebuild under other keys (key rotation).
-    pub(super) fn reseal_sync(&self, key: &[u8], blob: &[u8], to: &Keys, vault_id: &[u8; 16]) -> Result<(Vec<u8>, Vec<u8>)> {
+    pub(super) fn reseal_sync(
+        &self,
+        key: &[u8],
+        blob: &[u8],
+        to: &Keys,
+        vault_id: &[u8; 16],
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
         let rec: SyncV2 = self
             .keys
             .open(&self.vault_id, key, None, blob)

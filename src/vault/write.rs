@@ -72,17 +72,25 @@ impl Vault {
             if let Some(j) = journaled.as_mut() {
                 j.push((key.clone(), new.clone()));
             }
+            // The old record's hash leaves the sums: anchored records (buckets) and sync
+            // records (their own sum) are looked up; bodies are in no sum.
             let old = match super::state::bucket_of(&key) {
                 Some(b) => {
                     let old = self.store().get(&key)?;
-                    if let Some(o) = &old
-                        && self.open_meta(&key, o).is_err()
-                    {
-                        retally.insert(b);
+                    if let Some(o) = &old {
+                        let opens = if key.first() == Some(&KIND_META) {
+                            self.open_meta(&key, o).is_ok()
+                        } else {
+                            self.open_trash(&key, o).is_ok()
+                        };
+                        if !opens {
+                            retally.insert(b);
+                        }
                     }
                     touched.insert(key.clone(), new.clone());
                     old
                 }
+                None if key.first() == Some(&super::record::KIND_SYNC) => self.store().get(&key)?,
                 None => None,
             };
             state.account(&self.keys, &key, old.as_deref(), new.as_deref());
