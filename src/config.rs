@@ -14,6 +14,9 @@ pub struct Config {
     pub vault: VaultConfig,
     pub tui: TuiConfig,
     pub agent: AgentConfig,
+    /// The file this came from, for messages that point into it.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 /// The agent (DESIGN §7).
@@ -82,6 +85,9 @@ pub struct TuiConfig {
     pub reveal_seconds: u64,
     /// Key binding overrides: action name -> keys (e.g. `quit = ["q", "ctrl-c"]`).
     pub keys: BTreeMap<String, Vec<String>>,
+    /// The line of each override in the file, so a keymap problem can point at it.
+    #[serde(skip)]
+    pub key_lines: BTreeMap<String, usize>,
 }
 
 impl Default for TuiConfig {
@@ -91,6 +97,7 @@ impl Default for TuiConfig {
             clipboard_clear_seconds: 30,
             reveal_seconds: 20,
             keys: BTreeMap::new(),
+            key_lines: BTreeMap::new(),
         }
     }
 }
@@ -256,11 +263,37 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        toml::from_str(text).map_err(|e| Error::Config {
+        let mut config: Config = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             msg: toml_error(text, &e),
-        })
+        })?;
+        config.path = Some(path.to_path_buf());
+        config.tui.key_lines = key_lines(text);
+        Ok(config)
     }
+}
+
+/// The line of each `[tui.keys]` entry in a config file that parsed (by its value's span).
+fn key_lines(text: &str) -> BTreeMap<String, usize> {
+    #[derive(Deserialize)]
+    struct Raw {
+        #[serde(default)]
+        tui: Option<RawTui>,
+    }
+    #[derive(Deserialize)]
+    struct RawTui {
+        #[serde(default)]
+        keys: BTreeMap<String, toml::Spanned<toml::Value>>,
+    }
+    let Ok(raw) = toml::from_str::<Raw>(text) else {
+        return BTreeMap::new();
+    };
+    raw.tui
+        .map(|t| t.keys)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, line_col(text, v.span().start).0))
+        .collect()
 }
 
 /// A TOML error of `text` (the config file, a schema file) as one line:

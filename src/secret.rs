@@ -244,6 +244,71 @@ impl Secret {
     }
 }
 
+/// The shape `secret get --format json|yaml` prints (DESIGN §3), and the TUI copies.
+#[derive(Serialize)]
+pub struct SecretDoc<'a> {
+    pub name: &'a str,
+    pub scope: Scope,
+    pub schema: &'a str,
+    pub created: String,
+    pub updated: String,
+    pub version: u64,
+    pub values: &'a Values,
+}
+
+impl Secret {
+    pub fn doc(&self) -> SecretDoc<'_> {
+        let m = &self.meta;
+        SecretDoc {
+            name: m.name.as_str(),
+            scope: m.scope,
+            schema: &m.schema,
+            created: format_time(m.created),
+            updated: format_time(m.updated),
+            version: m.version,
+            values: &self.values,
+        }
+    }
+}
+
+/// How the keys of two versions differ (names only, never values): the one rule behind
+/// `secret history` and the TUI's history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyDiff {
+    /// In `to` only.
+    pub added: Vec<String>,
+    /// In `from` only.
+    pub removed: Vec<String>,
+    /// In both, with different values.
+    pub changed: Vec<String>,
+}
+
+impl KeyDiff {
+    pub fn between(from: &Values, to: &Values) -> KeyDiff {
+        KeyDiff {
+            added: to
+                .keys()
+                .filter(|k| !from.contains_key(*k))
+                .cloned()
+                .collect(),
+            removed: from
+                .keys()
+                .filter(|k| !to.contains_key(*k))
+                .cloned()
+                .collect(),
+            changed: to
+                .iter()
+                .filter(|(k, v)| from.get(*k).is_some_and(|f| f != *v))
+                .map(|(k, _)| k.clone())
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
 /// One earlier version of a secret, kept for `history` and restore.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
@@ -285,6 +350,19 @@ mod tests {
             let shown = format_time(t);
             assert!(shown.starts_with("invalid time") && shown.contains(&t.to_string()));
         }
+    }
+
+    #[test]
+    fn key_diff_names_keys_only() {
+        let mut a = Values::new();
+        a.insert("x".into(), SecretValue::new("1"));
+        a.insert("y".into(), SecretValue::new("2"));
+        let mut b = Values::new();
+        b.insert("y".into(), SecretValue::new("3"));
+        b.insert("z".into(), SecretValue::new("4"));
+        let d = KeyDiff::between(&a, &b);
+        assert_eq!((d.added, d.removed, d.changed), (vec!["z".to_string()], vec!["x".to_string()], vec!["y".to_string()]));
+        assert!(KeyDiff::between(&a, &a).is_empty());
     }
 
     #[test]

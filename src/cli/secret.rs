@@ -2,21 +2,19 @@
 //! `transfer.rs`). Each command parses its input, opens the vault, makes one library call
 //! and prints the result; status lines go to stderr, data to stdout.
 
-use std::collections::BTreeMap;
-
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::output::{Table, emit, env_line, json, warn_if_shared_file, yaml};
+use super::output::{Table, emit, json, warn_if_shared_file, yaml};
 use super::values::{self, ValueArgs};
 use super::{Context, Format, note, prompt, transfer, warn};
 use crate::api::Secrets;
-use crate::envname::env_var_names;
 use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
 use crate::secret::{
-    Scope, Secret, SecretMeta, SecretName, Values, Version, format_time, shadowing_note,
+    KeyDiff, Scope, Secret, SecretMeta, SecretName, Version, format_time,
+    shadowing_note,
 };
 use crate::vault::Change;
 
@@ -151,8 +149,11 @@ pub struct HistoryArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Make version N current again (as a new version, so this can be undone too)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "show")]
     pub restore: Option<u64>,
+    /// Print version N's values, as 'secret get' prints the current ones (--format works)
+    #[arg(long, value_name = "N")]
+    pub show: Option<u64>,
 }
 
 pub fn run(ctx: &Context, cmd: SecretCommand) -> Result<()> {
@@ -219,18 +220,6 @@ fn warn_if_shadowing(vault: &dyn Secrets, name: &SecretName, scope: Scope) {
     }
 }
 
-/// `secret get --format json|yaml`: the shape of DESIGN §3.
-#[derive(Serialize)]
-struct SecretView<'a> {
-    name: &'a str,
-    scope: Scope,
-    schema: &'a str,
-    created: String,
-    updated: String,
-    version: u64,
-    values: &'a Values,
-}
-
 fn get(ctx: &Context, a: GetArgs) -> Result<()> {
     let name = SecretName::new(a.name)?;
     if a.key.is_some() && ctx.format.is_some_and(|f| f != Format::Table) {
@@ -256,30 +245,11 @@ fn get(ctx: &Context, a: GetArgs) -> Result<()> {
 /// `secret get` in a format. Pure: the caller prints it (escaped on a terminal by `emit`).
 pub fn render_secret(secret: &Secret, format: Format) -> Result<String> {
     let m = &secret.meta;
-    let view = SecretView {
-        name: m.name.as_str(),
-        scope: m.scope,
-        schema: &m.schema,
-        created: format_time(m.created),
-        updated: format_time(m.updated),
-        version: m.version,
-        values: &secret.values,
-    };
+    let view = secret.doc();
     Ok(match format {
         Format::Json => json(&view)?,
         Format::Yaml => yaml(&view)?,
-        Format::Env => {
-            let vars = env_var_names(
-                secret
-                    .values
-                    .keys()
-                    .map(|k| (k.as_str(), format!("key '{k}' of '{}'", m.name))),
-            )?;
-            vars.iter()
-                .zip(secret.values.values())
-                .map(|(var, v)| env_line(var, v.expose()))
-                .collect()
-        }
+        Format::Env => crate::envname::dotenv(secret)?,
         _ => {
             let mut head = Table::new(&["", ""]);
             for (label, value) in [
@@ -533,11 +503,19 @@ struct VersionView {
 
 fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
     let name = SecretName::new(a.name)?;
-    let format = ctx.format(
-        "secret history",
-        &[Format::Table, Format::Json, Format::Yaml],
-        Format::Table,
-    )?;
+    // --show prints values, as `secret get` does (so `env` too).
+    let format = match a.show {
+        Some(_) => ctx.format(
+            "secret history --show",
+            &[Format::Table, Format::Json, Format::Yaml, Format::Env],
+            Format::Table,
+        )?,
+        None => ctx.format(
+            "secret history",
+            &[Format::Table, Format::Json, Format::Yaml],
+            Format::Table,
+        )?,
+    };
     let vault = ctx.secrets()?;
     let (secret, older) = vault.history(&name, a.scope.get())?;
     if let Some(n) = a.restore {
@@ -554,6 +532,9 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
         ));
         return Ok(());
     }
+    if let Some(n) = a.show {
+        return show_version(secret, older, n, format);
+    }
     let current = Version {
         version: secret.meta.version,
         schema: secret.meta.schema.clone(),
@@ -561,6 +542,31 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
         values: secret.values.clone(),
     };
     emit(&render_history(&current, &older, format)?)
+}
+
+/// `history --show N`: version N's values, in `secret get`'s shapes (env too).
+fn show_version(current: Secret, older: Vec<Version>, n: u64, format: Format) -> Result<()> {
+    let name = current.meta.name.to_string();
+    let secret = if n == current.meta.version {
+        current
+    } else {
+        let v = older
+            .into_iter()
+            .find(|v| v.version == n)
+            .ok_or(Error::VersionNotFound { name, version: n })?;
+        let mut meta = current.meta.clone();
+        meta.keys = v.values.keys().cloned().collect();
+        meta.schema = v.schema;
+        meta.updated = v.updated;
+        meta.version = v.version;
+        Secret {
+            meta,
+            values: v.values,
+        }
+    };
+    let text = Zeroizing::new(render_secret(&secret, format)?);
+    warn_if_shared_file();
+    emit(&text)
 }
 
 /// `secret history` in a format: the current version, then the older ones, newest first.
@@ -594,23 +600,10 @@ pub fn render_history(current: &Version, older: &[Version], format: Format) -> R
 }
 
 fn version_view(v: &Version, previous: Option<&Version>, current: bool) -> VersionView {
-    let (mut added, mut removed, mut changed) = (Vec::new(), Vec::new(), Vec::new());
-    if let Some(p) = previous {
-        let keys: BTreeMap<&String, ()> = v
-            .values
-            .keys()
-            .chain(p.values.keys())
-            .map(|k| (k, ()))
-            .collect();
-        for k in keys.keys() {
-            match (p.values.get(*k), v.values.get(*k)) {
-                (None, Some(_)) => added.push((*k).clone()),
-                (Some(_), None) => removed.push((*k).clone()),
-                (Some(a), Some(b)) if a != b => changed.push((*k).clone()),
-                _ => {}
-            }
-        }
-    }
+    let diff = previous
+        .map(|p| KeyDiff::between(&p.values, &v.values))
+        .unwrap_or_default();
+    let (added, removed, changed) = (diff.added, diff.removed, diff.changed);
     VersionView {
         oldest: previous.is_none(),
         version: v.version,

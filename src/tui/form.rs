@@ -1,8 +1,14 @@
 //! The create / edit form, built from a schema: one row per schema field (required ones
 //! marked, defaults pre-filled), free key rows where the schema allows unknown keys, inline
 //! validation on every change, and a save that is refused with the reason at the field.
+//! An edit remembers the version it was loaded from, so a save never overwrites a change
+//! made elsewhere meanwhile; the schema can change on edit too.
+
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use ratatui_textarea::TextArea;
+
+use super::action::Ticket;
 
 use crate::schema::{Field, FieldType, Registry, Schema};
 use crate::secret::{Scope, Secret, SecretName, SecretValue, Values, check_key};
@@ -10,7 +16,13 @@ use crate::secret::{Scope, Secret, SecretName, SecretValue, Values, check_key};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormMode {
     Create,
-    Edit { name: SecretName, scope: Scope },
+    /// `version` is the one the form was loaded from: the save's compare-and-set.
+    Edit {
+        name: SecretName,
+        scope: Scope,
+        version: u64,
+        schema: String,
+    },
 }
 
 /// What has the focus: the name, scope and schema (create only), or a row's key or value.
@@ -30,6 +42,8 @@ pub struct FieldRow {
     pub value: TextArea<'static>,
     pub error: Option<String>,
     pub multiline: bool,
+    /// The key was in the secret as loaded: an empty value stays an empty value.
+    pub present: bool,
 }
 
 /// Wipes a text input's lines and forgets its undo history. Earlier buffers the editor
@@ -88,7 +102,17 @@ pub struct Form {
     pub masked: bool,
     /// Why the last save was refused (or the vault's error).
     pub error: Option<String>,
-    pub busy: bool,
+    /// The save in flight.
+    pub saving: Option<Ticket>,
+    /// The secret changed elsewhere since it was loaded: a save is refused until it is
+    /// reloaded (which drops the edits, and says so).
+    pub stale: bool,
+    /// Esc on a changed form asks first.
+    pub asking_discard: bool,
+    /// A fingerprint of the form as loaded (keyed by a random per-form key), to tell a
+    /// changed form from an untouched one without keeping a copy of the values.
+    pristine: u64,
+    hasher: std::collections::hash_map::RandomState,
 }
 
 impl std::fmt::Debug for Form {
@@ -114,6 +138,40 @@ fn input(text: &str) -> TextArea<'static> {
 }
 
 impl Form {
+    pub fn busy(&self) -> bool {
+        self.saving.is_some()
+    }
+
+    /// A fingerprint of everything that would be saved.
+    fn fingerprint(&self) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        self.name.lines().hash(&mut h);
+        self.scope.hash(&mut h);
+        self.schema_name().hash(&mut h);
+        for r in &self.rows {
+            r.key_text().hash(&mut h);
+            r.value.lines().hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Changed since it was opened (or since the last refused save's text).
+    pub fn dirty(&self) -> bool {
+        self.fingerprint() != self.pristine
+    }
+
+    fn mark_pristine(&mut self) {
+        self.pristine = self.fingerprint();
+    }
+
+    /// The version an edit was loaded from.
+    pub fn expected(&self) -> Option<u64> {
+        match &self.mode {
+            FormMode::Edit { version, .. } => Some(*version),
+            FormMode::Create => None,
+        }
+    }
+
     /// A blank form for a new secret with the default schema.
     pub fn create(registry: &Registry, default_scope: Scope) -> Form {
         let schemas: Vec<String> = registry.list().map(|s| s.name.to_string()).collect();
@@ -133,34 +191,71 @@ impl Form {
             focus: Slot::Name,
             masked: true,
             error: None,
-            busy: false,
+            saving: None,
+            stale: false,
+            asking_discard: false,
+            pristine: 0,
+            hasher: Default::default(),
         };
         form.apply_schema(registry, &Values::new());
+        form.mark_pristine();
         form
     }
 
-    /// A form holding an existing secret's values.
+    /// A form holding an existing secret's values (and every schema to move it to).
     pub fn edit(registry: &Registry, secret: &Secret) -> Form {
+        let mut schemas: Vec<String> = registry.list().map(|s| s.name.to_string()).collect();
+        if !schemas.contains(&secret.meta.schema) {
+            schemas.push(secret.meta.schema.clone());
+        }
+        let schema = schemas
+            .iter()
+            .position(|s| *s == secret.meta.schema)
+            .unwrap_or(0);
         let mut form = Form {
             mode: FormMode::Edit {
                 name: secret.meta.name.clone(),
                 scope: secret.meta.scope,
+                version: secret.meta.version,
+                schema: secret.meta.schema.clone(),
             },
             name: input(secret.meta.name.as_str()),
             name_error: None,
             scope: secret.meta.scope,
-            schemas: vec![secret.meta.schema.clone()],
-            schema: 0,
+            schemas,
+            schema,
             allow_unknown: true,
             rows: Vec::new(),
             focus: Slot::Value(0),
             masked: true,
             error: None,
-            busy: false,
+            saving: None,
+            stale: false,
+            asking_discard: false,
+            pristine: 0,
+            hasher: Default::default(),
         };
         form.apply_schema(registry, &secret.values);
-        form.focus = form.slots().into_iter().next().unwrap_or(Slot::Name);
+        for r in &mut form.rows {
+            r.present = secret.values.contains_key(&r.key_text());
+        }
+        form.focus = form
+            .slots()
+            .into_iter()
+            .find(|s| matches!(s, Slot::Key(_) | Slot::Value(_)))
+            .unwrap_or(Slot::Schema);
+        form.mark_pristine();
         form
+    }
+
+    /// Whether the schema changed from the one the secret follows (edit).
+    pub fn schema_changed(&self) -> Option<&str> {
+        match &self.mode {
+            FormMode::Edit { schema, .. } if schema != self.schema_name() => {
+                Some(self.schema_name())
+            }
+            _ => None,
+        }
     }
 
     pub fn schema_name(&self) -> &str {
@@ -172,35 +267,40 @@ impl Form {
 
     /// Rebuilds the rows for the chosen schema, keeping what was typed under the same keys.
     fn apply_schema(&mut self, registry: &Registry, keep: &Values) {
-        let mut carried: Vec<(String, String)> = self
+        let mut carried: Vec<(String, String, bool)> = self
             .rows
             .drain(..)
             .filter_map(|r| {
                 let (k, v) = (r.key_text(), r.value_text());
                 let keep = match &r.field {
-                    // A schema field carries over only what the user typed, not its default.
-                    Some(f) => !v.is_empty() && f.default.as_deref() != Some(v.as_str()),
+                    // A schema field carries over only what the user typed (or what the
+                    // secret held), not its default.
+                    Some(f) => {
+                        r.present || (!v.is_empty() && f.default.as_deref() != Some(v.as_str()))
+                    }
                     None => !k.is_empty() || !v.is_empty(),
                 };
-                keep.then_some((k, v))
+                keep.then_some((k, v, r.present))
             })
             .collect();
         for (k, v) in keep {
-            carried.push((k.clone(), v.expose().to_string()));
+            carried.push((k.clone(), v.expose().to_string(), true));
         }
-        let take = |carried: &mut Vec<(String, String)>, key: &str| {
+        let take = |carried: &mut Vec<(String, String, bool)>, key: &str| {
             carried
                 .iter()
-                .position(|(k, _)| k == key)
-                .map(|p| carried.remove(p).1)
+                .position(|(k, _, _)| k == key)
+                .map(|p| {
+                    let (_, v, present) = carried.remove(p);
+                    (v, present)
+                })
         };
         let schema: Option<&Schema> = registry.get(self.schema_name()).ok();
         self.allow_unknown = schema.is_none_or(|s| s.allow_unknown);
         if let Some(schema) = schema {
             for f in &schema.fields {
-                let value = take(&mut carried, &f.name)
-                    .or_else(|| f.default.clone())
-                    .unwrap_or_default();
+                let (value, present) = take(&mut carried, &f.name)
+                    .unwrap_or_else(|| (f.default.clone().unwrap_or_default(), false));
                 let multiline = f.ty == FieldType::Multiline || value.contains('\n');
                 self.rows.push(FieldRow {
                     field: Some(f.clone()),
@@ -208,16 +308,18 @@ impl Form {
                     value: input(&value),
                     error: None,
                     multiline,
+                    present,
                 });
             }
         }
-        for (k, v) in carried {
+        for (k, v, present) in carried {
             self.rows.push(FieldRow {
                 field: None,
                 key: input(&k),
                 multiline: v.contains('\n'),
                 value: input(&v),
                 error: None,
+                present,
             });
         }
         if self.rows.is_empty() && self.allow_unknown {
@@ -234,6 +336,7 @@ impl Form {
             value: input(""),
             error: None,
             multiline: false,
+            present: false,
         });
         self.apply_mask();
     }
@@ -242,8 +345,9 @@ impl Form {
     pub fn slots(&self) -> Vec<Slot> {
         let mut out = Vec::new();
         if self.mode == FormMode::Create {
-            out.extend([Slot::Name, Slot::Scope, Slot::Schema]);
+            out.extend([Slot::Name, Slot::Scope]);
         }
+        out.push(Slot::Schema);
         for (i, r) in self.rows.iter().enumerate() {
             if r.field.is_none() {
                 out.push(Slot::Key(i));
@@ -278,7 +382,7 @@ impl Form {
     }
 
     pub fn cycle_schema(&mut self, registry: &Registry, delta: isize) {
-        if self.mode != FormMode::Create || self.schemas.is_empty() {
+        if self.schemas.is_empty() {
             return;
         }
         let n = self.schemas.len() as isize;
@@ -320,12 +424,26 @@ impl Form {
         Ok(())
     }
 
+    /// A line break in the focused value: the field becomes a multi-line one (a schema's
+    /// single-line types then say they want one line).
+    pub fn insert_newline(&mut self, registry: &Registry) {
+        if let Slot::Value(i) = self.focus
+            && let Some(r) = self.rows.get_mut(i)
+        {
+            r.value.insert_newline();
+            r.multiline = true;
+            self.changed(registry);
+        }
+    }
+
     pub fn toggle_mask(&mut self) {
         self.masked = !self.masked;
         self.apply_mask();
     }
 
     fn apply_mask(&mut self) {
+        // The view draws a masked value as a fixed mark (no length shown); the mask char
+        // only keeps the text area from ever drawing it.
         for r in &mut self.rows {
             if self.masked && r.is_secret() {
                 r.value.set_mask_char('•');
@@ -360,6 +478,7 @@ impl Form {
     /// Called after any edit: re-checks (cheap: a form has a handful of fields).
     pub fn changed(&mut self, registry: &Registry) {
         self.error = None;
+        self.asking_discard = false;
         if let Slot::Value(i) = self.focus
             && let Some(r) = self.rows.get_mut(i)
             && r.value.lines().len() > 1
@@ -388,14 +507,27 @@ impl Form {
             if k.is_empty() && v.is_empty() {
                 continue;
             }
-            if r.field.is_some() && v.is_empty() {
-                continue; // an optional field left blank is absent, not ""
+            // An optional field left blank is absent, not "" (unless the secret had it); a
+            // required one is kept even when empty, as the vault allows ("may be empty").
+            if let Some(f) = &r.field
+                && v.is_empty()
+                && !f.required
+                && !r.present
+            {
+                continue;
             }
             values.insert(k, SecretValue::new(v));
         }
         if values.is_empty() {
             // As the CLI refuses it: a secret is a group of key-value pairs, never none.
             return Err("a secret needs at least one key: fill one in (ctrl-n adds a row)".into());
+        }
+        let typed = self.rows.iter().any(|r| {
+            let v = r.value_text();
+            !v.is_empty() && r.field.as_ref().is_none_or(|f| f.default.as_deref() != Some(&*v))
+        });
+        if self.mode == FormMode::Create && !typed {
+            return Err("nothing typed yet: fill in at least one value".into());
         }
         Ok((name, values))
     }
@@ -478,8 +610,12 @@ fn check_row(
         }
     }
     if value.is_empty() {
-        let required = r.field.as_ref().is_some_and(|f| f.required);
-        return (required && strict).then(|| "required".to_string());
+        // Required means present: an empty value is fine where its type takes one (a
+        // postgres password "may be empty"); an empty number or URL is not.
+        return match &r.field {
+            Some(f) if f.required && strict => f.ty.check("").err().map(|why| format!("required: {why}")),
+            _ => None,
+        };
     }
     match (schema, &r.field) {
         (Some(s), Some(_)) => s.check_value(&key, &value).err(),

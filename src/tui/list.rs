@@ -1,13 +1,11 @@
-//! The secret list: metadata only (never values), grouped by scope, narrowed by a fuzzy
-//! filter over names, keys and schema. Pure state; the filter is incremental when the
-//! query only grows, so each keystroke rescans the previous matches, not the whole vault.
-
-use std::cell::RefCell;
-
-use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
+//! The secret list: metadata only (never values). Without a query, grouped by scope (groups
+//! collapse) in the chosen sort; with one, a flat list ranked by `search`. Pure state; a
+//! growing query rescans only the previous matches, so a keystroke at 100,000 secrets costs
+//! milliseconds.
 
 use crate::secret::{Scope, SecretMeta, SecretName};
+
+use super::search::{Hit, SEP, Search};
 
 /// One line of the list: a scope heading with its count, or a secret (index into `metas`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,34 +14,69 @@ pub enum Row {
         scope: Scope,
         shown: u32,
         total: u32,
+        collapsed: bool,
     },
     Item(u32),
+}
+
+/// What a line of the list pane shows: the heading of the group scrolled past (kept at the
+/// top), or a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line {
+    Sticky(Scope),
+    Row(usize),
+}
+
+/// The order inside a scope group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Name,
+    /// Newest first.
+    Updated,
+    /// Most edited first.
+    Version,
+}
+
+impl Sort {
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Name => Sort::Updated,
+            Sort::Updated => Sort::Version,
+            Sort::Version => Sort::Name,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Updated => "updated",
+            Sort::Version => "version",
+        }
+    }
 }
 
 pub struct SecretList {
     /// Sorted by (scope, name), as the vault lists them.
     metas: Vec<SecretMeta>,
+    /// `metas` indices in display order (scope, then the sort).
+    order: Vec<u32>,
     rows: Vec<Row>,
-    /// Secrets (indices into `metas`) passing the current query, in list order.
+    /// With a query: the hit of each row (rows are all items then).
+    hits: Vec<Hit>,
+    /// Secrets (indices into `metas`) passing the query, in `order` (for narrowing), and
+    /// their hits (with a query).
     matches: Vec<u32>,
-    query: String,
-    pattern: Pattern,
-    /// Plain fuzzy atoms as ASCII needles (with "ignore case"): a match is then just a
-    /// subsequence test, far cheaper than scoring, and the list needs no scores (it keeps
-    /// its order). Other atoms (^prefix, suffix$, 'exact, !negated) go through nucleo.
-    fast: Vec<(Vec<u8>, bool)>,
-    slow: Vec<usize>,
-    /// In a cell so highlighting can run while drawing (`&self`).
-    matcher: RefCell<Matcher>,
-    /// Every secret's "name key1 key2 schema", back to back, and where each starts. One
-    /// contiguous scan beats chasing five heap pointers per secret (at 100k secrets the
-    /// pointer chasing, not the matching, was the cost).
+    match_hits: Vec<Hit>,
+    search: Search,
+    sort: Sort,
+    collapsed: [bool; 2],
+    /// Every secret's fields (name, keys, schema) joined by `SEP`, back to back, and where
+    /// each starts: one contiguous scan beats chasing pointers per secret.
     hay: String,
     hay_at: Vec<u32>,
     /// Secrets per scope (user, workspace), for the headings.
     totals: [u32; 2],
-    chars: Vec<char>,
-    /// Index into `rows`; always an `Item` row when there is one.
+    /// Index into `rows`: an item, or the heading of a collapsed group.
     selected: usize,
     /// First row on screen.
     offset: usize,
@@ -54,55 +87,107 @@ impl std::fmt::Debug for SecretList {
         f.debug_struct("SecretList")
             .field("secrets", &self.metas.len())
             .field("shown", &self.matches.len())
-            .field("query", &self.query)
+            .field("query", &self.search.text())
             .finish_non_exhaustive()
     }
 }
 
+impl Drop for SecretList {
+    /// Names and key names are not values, but the files hide them too (DESIGN §4): a locked
+    /// TUI leaves none of them behind in freed memory.
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.hay.zeroize();
+    }
+}
+
+fn slot(s: Scope) -> usize {
+    match s {
+        Scope::User => 0,
+        Scope::Workspace => 1,
+    }
+}
+
 impl SecretList {
-    pub fn new(mut metas: Vec<SecretMeta>) -> SecretList {
-        if !metas.is_sorted_by(|a, b| (a.scope, &a.name) <= (b.scope, &b.name)) {
-            metas.sort_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
-        }
+    pub fn new(metas: Vec<SecretMeta>) -> SecretList {
         let mut list = SecretList {
-            matches: (0..metas.len() as u32).collect(),
-            metas,
+            metas: Vec::new(),
+            order: Vec::new(),
             rows: Vec::new(),
-            query: String::new(),
-            pattern: Pattern::default(),
-            fast: Vec::new(),
-            slow: Vec::new(),
-            matcher: RefCell::new(Matcher::new(Config::DEFAULT)),
+            hits: Vec::new(),
+            matches: Vec::new(),
+            match_hits: Vec::new(),
+            search: Search::new(),
+            sort: Sort::Name,
+            collapsed: [false; 2],
             hay: String::new(),
             hay_at: Vec::new(),
             totals: [0; 2],
-            chars: Vec::new(),
             selected: 0,
             offset: 0,
         };
-        list.build_hay();
-        list.rebuild_rows(None);
+        list.replace(metas);
         list
     }
 
+    /// New contents (a reload after another process wrote): the query, sort, collapsed
+    /// groups and the selected secret stay.
+    pub fn replace(&mut self, mut metas: Vec<SecretMeta>) {
+        let keep = self.selected_key();
+        if !metas.is_sorted_by(|a, b| (a.scope, &a.name) <= (b.scope, &b.name)) {
+            metas.sort_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
+        }
+        self.metas = metas;
+        self.build_hay();
+        self.build_order();
+        self.rescan_all();
+        self.rebuild_rows(keep);
+    }
+
     fn build_hay(&mut self) {
-        self.hay.clear();
+        use zeroize::Zeroize;
+        self.hay.zeroize();
+        self.hay = String::with_capacity(self.metas.len() * 48);
         self.hay_at.clear();
         self.hay_at.reserve(self.metas.len() + 1);
         self.totals = [0; 2];
         for m in &self.metas {
-            self.totals[scope_slot(m.scope)] += 1;
+            self.totals[slot(m.scope)] += 1;
             self.hay_at.push(self.hay.len() as u32);
             self.hay.push_str(m.name.as_str());
             for k in &m.keys {
-                self.hay.push(' ');
+                self.hay.push(SEP);
                 self.hay.push_str(k);
             }
-            self.hay.push(' ');
+            self.hay.push(SEP);
             self.hay.push_str(&m.schema);
         }
         self.hay_at.push(self.hay.len() as u32);
-        self.hay.shrink_to_fit();
+    }
+
+    fn build_order(&mut self) {
+        let mut order: Vec<u32> = (0..self.metas.len() as u32).collect();
+        let m = &self.metas;
+        match self.sort {
+            Sort::Name => {} // metas are in (scope, name) order already
+            Sort::Updated => order.sort_by(|&a, &b| {
+                let (a, b) = (&m[a as usize], &m[b as usize]);
+                (a.scope, std::cmp::Reverse(a.updated), &a.name).cmp(&(
+                    b.scope,
+                    std::cmp::Reverse(b.updated),
+                    &b.name,
+                ))
+            }),
+            Sort::Version => order.sort_by(|&a, &b| {
+                let (a, b) = (&m[a as usize], &m[b as usize]);
+                (a.scope, std::cmp::Reverse(a.version), &a.name).cmp(&(
+                    b.scope,
+                    std::cmp::Reverse(b.version),
+                    &b.name,
+                ))
+            }),
+        }
+        self.order = order;
     }
 
     pub fn len(&self) -> usize {
@@ -111,6 +196,7 @@ impl SecretList {
     pub fn is_empty(&self) -> bool {
         self.metas.is_empty()
     }
+    /// Secrets passing the query.
     pub fn shown(&self) -> usize {
         self.matches.len()
     }
@@ -120,14 +206,29 @@ impl SecretList {
     pub fn meta(&self, i: u32) -> &SecretMeta {
         &self.metas[i as usize]
     }
+    pub fn metas(&self) -> &[SecretMeta] {
+        &self.metas
+    }
     pub fn query(&self) -> &str {
-        &self.query
+        self.search.text()
+    }
+    pub fn names_only(&self) -> bool {
+        self.search.names_only()
+    }
+    pub fn ranked(&self) -> bool {
+        !self.search.is_empty()
+    }
+    pub fn sort(&self) -> Sort {
+        self.sort
     }
     pub fn selected_row(&self) -> usize {
         self.selected
     }
     pub fn offset(&self) -> usize {
         self.offset
+    }
+    pub fn search(&self) -> &Search {
+        &self.search
     }
 
     pub fn selected(&self) -> Option<&SecretMeta> {
@@ -137,132 +238,233 @@ impl SecretList {
         }
     }
 
-    /// Narrows (or widens) the list to `query`. Keeps the selection when it still matches.
-    pub fn set_query(&mut self, query: &str) {
-        if query == self.query {
-            return;
-        }
-        let keep = self.selected_index();
-        // Appending to a query can only narrow it (negations aside), so rescan the matches.
-        let narrowing = !self.query.is_empty()
-            && query.starts_with(self.query.as_str())
-            && !query.contains('!');
-        self.query = query.to_string();
-        self.pattern
-            .reparse(query, CaseMatching::Smart, Normalization::Smart);
-        self.fast.clear();
-        self.slow.clear();
-        for (i, atom) in self.pattern.atoms.iter().enumerate() {
-            let needle: String = atom.needle_text().chars().collect();
-            if atom.kind == AtomKind::Fuzzy && !atom.negative && needle.is_ascii() {
-                let ignore_case = !needle.bytes().any(|b| b.is_ascii_uppercase());
-                self.fast.push((needle.into_bytes(), ignore_case));
-            } else {
-                self.slow.push(i);
-            }
-        }
-        if self.pattern.atoms.is_empty() {
-            self.matches = (0..self.metas.len() as u32).collect();
-        } else if narrowing {
-            let mut prev = std::mem::take(&mut self.matches);
-            prev.retain(|&i| self.is_match(i));
-            self.matches = prev;
-        } else {
-            let mut out = Vec::with_capacity(self.matches.len());
-            for i in 0..self.metas.len() as u32 {
-                if self.is_match(i) {
-                    out.push(i);
-                }
-            }
-            self.matches = out;
-        }
-        self.rebuild_rows(keep);
-    }
-
-    fn is_match(&mut self, i: u32) -> bool {
-        let (a, b) = (
-            self.hay_at[i as usize] as usize,
-            self.hay_at[i as usize + 1] as usize,
-        );
-        let hay = &self.hay[a..b];
-        if !self
-            .fast
-            .iter()
-            .all(|(needle, ic)| subsequence(needle, *ic, hay.as_bytes()))
-        {
-            return false;
-        }
-        if self.slow.is_empty() {
-            return true;
-        }
-        let hay = Utf32Str::new(hay, &mut self.chars);
-        let matcher = self.matcher.get_mut();
-        self.slow
-            .iter()
-            .all(|&a| self.pattern.atoms[a].score(hay, matcher).is_some())
-    }
-
-    /// Character positions in `name` that the query matched, for highlighting.
-    pub fn highlights(&self, name: &str) -> Vec<u32> {
-        let mut out = Vec::new();
-        if self.pattern.atoms.is_empty() {
-            return out;
-        }
-        let mut matcher = self.matcher.borrow_mut();
-        let mut chars = Vec::new();
-        for atom in &self.pattern.atoms {
-            let hay = Utf32Str::new(name, &mut chars);
-            atom.indices(hay, &mut matcher, &mut out);
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
-    fn selected_index(&self) -> Option<u32> {
+    /// The heading under the selection, when a collapsed group is selected.
+    pub fn selected_header(&self) -> Option<Scope> {
         match self.rows.get(self.selected) {
-            Some(Row::Item(i)) => Some(*i),
+            Some(Row::Header { scope, .. }) => Some(*scope),
             _ => None,
         }
     }
 
-    /// Derives the rows (scope headings + items) from `matches`, then re-finds `keep`.
-    fn rebuild_rows(&mut self, keep: Option<u32>) {
-        self.rows.clear();
-        self.rows.reserve(self.matches.len() + 2);
-        let totals = self.totals;
-        let mut current: Option<(Scope, usize)> = None;
-        let mut keep_row = None;
-        for &i in &self.matches {
-            let scope = self.metas[i as usize].scope;
-            if current.is_none_or(|(s, _)| s != scope) {
-                current = Some((scope, self.rows.len()));
-                self.rows.push(Row::Header {
-                    scope,
-                    shown: 0,
-                    total: totals[scope_slot(scope)],
-                });
-            }
-            if let Some((_, h)) = current
-                && let Row::Header { shown, .. } = &mut self.rows[h]
-            {
-                *shown += 1;
-            }
-            if Some(i) == keep {
-                keep_row = Some(self.rows.len());
-            }
-            self.rows.push(Row::Item(i));
-        }
-        self.selected = keep_row.unwrap_or_else(|| self.first_item_from(0, 1).unwrap_or(0));
-        if self.offset > self.selected {
-            self.offset = self.selected.saturating_sub(1);
+    /// The hit of row `r` (ranked lists only): why it matched.
+    pub fn hit(&self, r: usize) -> Option<Hit> {
+        self.hits.get(r).copied()
+    }
+
+    /// The text of field `via` of a secret (0 the name, then its keys, its schema last).
+    pub fn field<'a>(&self, meta: &'a SecretMeta, via: u16) -> (&'static str, &'a str) {
+        let via = via as usize;
+        if via == 0 {
+            ("name", meta.name.as_str())
+        } else if via <= meta.keys.len() {
+            ("key", meta.keys[via - 1].as_str())
+        } else {
+            ("schema", meta.schema.as_str())
         }
     }
 
-    fn first_item_from(&self, start: usize, step: isize) -> Option<usize> {
+    /// "n/N": the selected secret's place among those shown.
+    pub fn position(&self) -> (usize, usize) {
+        let items = self
+            .rows
+            .iter()
+            .filter(|r| matches!(r, Row::Item(_)))
+            .count();
+        let n = self.rows[..self.selected.min(self.rows.len())]
+            .iter()
+            .filter(|r| matches!(r, Row::Item(_)))
+            .count();
+        let here = usize::from(self.selected().is_some());
+        (n + here, items)
+    }
+
+    fn selected_key(&self) -> Option<(Scope, SecretName)> {
+        self.selected().map(|m| (m.scope, m.name.clone()))
+    }
+
+    /// Narrows (or widens) the list to `query`. Keeps the selection when it still matches.
+    pub fn set_query(&mut self, query: &str) {
+        let names_only = self.search.names_only();
+        self.requery(query, names_only);
+    }
+
+    pub fn set_names_only(&mut self, names_only: bool) {
+        let q = self.search.text().to_string();
+        self.requery(&q, names_only);
+    }
+
+    fn requery(&mut self, query: &str, names_only: bool) {
+        let keep = self.selected_key();
+        match self.search.set(query, names_only) {
+            super::search::Scope::Same => return,
+            super::search::Scope::Narrower => {
+                let prev = std::mem::take(&mut self.matches);
+                self.match_hits.clear();
+                for i in prev {
+                    let (a, b) = (
+                        self.hay_at[i as usize] as usize,
+                        self.hay_at[i as usize + 1] as usize,
+                    );
+                    if let Some(h) = self.search.hit(&self.hay[a..b]) {
+                        self.matches.push(i);
+                        self.match_hits.push(h);
+                    }
+                }
+            }
+            super::search::Scope::Other => self.rescan_all(),
+        }
+        self.offset = 0;
+        self.rebuild_rows(if self.search.is_empty() { keep } else { None });
+    }
+
+    fn rescan_all(&mut self) {
+        self.match_hits.clear();
+        if self.search.is_empty() {
+            self.matches = self.order.clone();
+            return;
+        }
+        self.matches.clear();
+        for &i in &self.order {
+            let (a, b) = (
+                self.hay_at[i as usize] as usize,
+                self.hay_at[i as usize + 1] as usize,
+            );
+            if let Some(h) = self.search.hit(&self.hay[a..b]) {
+                self.matches.push(i);
+                self.match_hits.push(h);
+            }
+        }
+    }
+
+    pub fn set_sort(&mut self, sort: Sort) {
+        if sort == self.sort {
+            return;
+        }
+        let keep = self.selected_key();
+        self.sort = sort;
+        self.build_order();
+        if self.search.is_empty() {
+            self.matches = self.order.clone();
+        }
+        self.rebuild_rows(keep);
+    }
+
+    /// Collapses the group of the selected secret, or expands the selected collapsed group.
+    pub fn toggle_group(&mut self) {
+        if self.ranked() {
+            return;
+        }
+        let scope = match self.rows.get(self.selected) {
+            Some(Row::Header { scope, .. }) => *scope,
+            Some(Row::Item(i)) => self.metas[*i as usize].scope,
+            None => return,
+        };
+        let s = slot(scope);
+        self.collapsed[s] = !self.collapsed[s];
+        self.rebuild_rows(None);
+        let header = self
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Header { scope: x, .. } if *x == scope));
+        if let Some(h) = header {
+            self.selected = if self.collapsed[s] {
+                h
+            } else {
+                self.first_selectable(h + 1, 1).unwrap_or(h)
+            };
+        }
+    }
+
+    pub fn is_collapsed(&self, scope: Scope) -> bool {
+        self.collapsed[slot(scope)]
+    }
+
+    /// Jumps to the first secret of the next (`+1`) or previous (`-1`) scope group.
+    pub fn jump_scope(&mut self, dir: isize) {
+        let here = match self.rows.get(self.selected) {
+            Some(Row::Header { scope, .. }) => Some(*scope),
+            Some(Row::Item(i)) => Some(self.metas[*i as usize].scope),
+            None => None,
+        };
+        let headers: Vec<usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r, Row::Header { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let cur = headers
+            .iter()
+            .position(|&h| matches!(self.rows[h], Row::Header { scope, .. } if Some(scope) == here));
+        let Some(cur) = cur else {
+            return;
+        };
+        let next = cur as isize + dir;
+        if next < 0 || next as usize >= headers.len() {
+            return;
+        }
+        let h = headers[next as usize];
+        self.selected = self.first_selectable(h, 1).unwrap_or(h);
+    }
+
+    /// Derives the rows from `matches`, then re-finds `keep` (or the first secret).
+    fn rebuild_rows(&mut self, keep: Option<(Scope, SecretName)>) {
+        self.rows.clear();
+        self.hits.clear();
+        if !self.search.is_empty() {
+            // Ranked: best first (the scan already scored each match).
+            let mut ranked: Vec<(u32, Hit)> = self
+                .matches
+                .iter()
+                .copied()
+                .zip(self.match_hits.iter().copied())
+                .collect();
+            let m = &self.metas;
+            ranked.sort_unstable_by_key(|(i, h)| (h.rank(m[*i as usize].name.as_str().len()), *i));
+            self.rows.extend(ranked.iter().map(|(i, _)| Row::Item(*i)));
+            self.hits.extend(ranked.iter().map(|(_, h)| *h));
+        } else {
+            let mut current: Option<(Scope, usize)> = None;
+            for &i in &self.matches {
+                let scope = self.metas[i as usize].scope;
+                if current.is_none_or(|(s, _)| s != scope) {
+                    current = Some((scope, self.rows.len()));
+                    self.rows.push(Row::Header {
+                        scope,
+                        shown: 0,
+                        total: self.totals[slot(scope)],
+                        collapsed: self.collapsed[slot(scope)],
+                    });
+                }
+                if let Some((_, h)) = current
+                    && let Row::Header { shown, .. } = &mut self.rows[h]
+                {
+                    *shown += 1;
+                }
+                if !self.collapsed[slot(scope)] {
+                    self.rows.push(Row::Item(i));
+                }
+            }
+        }
+        self.selected = keep
+            .and_then(|(s, n)| self.row_of(s, &n))
+            .or_else(|| self.first_selectable(0, 1))
+            .unwrap_or(0);
+        self.offset = self.offset.min(self.selected);
+    }
+
+    fn selectable(&self, r: usize) -> bool {
+        match self.rows.get(r) {
+            Some(Row::Item(_)) => true,
+            Some(Row::Header { collapsed, .. }) => *collapsed,
+            None => false,
+        }
+    }
+
+    fn first_selectable(&self, start: usize, step: isize) -> Option<usize> {
         let mut r = start as isize;
         while r >= 0 && (r as usize) < self.rows.len() {
-            if matches!(self.rows[r as usize], Row::Item(_)) {
+            if self.selectable(r as usize) {
                 return Some(r as usize);
             }
             r += step;
@@ -270,7 +472,12 @@ impl SecretList {
         None
     }
 
-    /// Moves the selection by `delta` secrets (headings are skipped), clamped at the ends.
+    fn row_of(&self, scope: Scope, name: &SecretName) -> Option<usize> {
+        let p = self.position_of(scope, name).ok()? as u32;
+        self.rows.iter().position(|r| *r == Row::Item(p))
+    }
+
+    /// Moves the selection by `delta` rows (plain headings are skipped), clamped at the ends.
     pub fn move_by(&mut self, delta: isize) {
         if self.rows.is_empty() {
             return;
@@ -278,32 +485,61 @@ impl SecretList {
         let target = (self.selected as isize + delta).clamp(0, self.rows.len() as isize - 1);
         let step = if delta < 0 { -1 } else { 1 };
         self.selected = self
-            .first_item_from(target as usize, step)
-            .or_else(|| self.first_item_from(target as usize, -step))
+            .first_selectable(target as usize, step)
+            .or_else(|| self.first_selectable(target as usize, -step))
             .unwrap_or(self.selected);
     }
 
     pub fn top(&mut self) {
-        self.selected = self.first_item_from(0, 1).unwrap_or(0);
+        self.selected = self.first_selectable(0, 1).unwrap_or(0);
         self.offset = 0;
     }
 
     pub fn bottom(&mut self) {
         self.selected = self
-            .first_item_from(self.rows.len().saturating_sub(1), -1)
+            .first_selectable(self.rows.len().saturating_sub(1), -1)
             .unwrap_or(0);
     }
 
-    /// Selects the row at `row` (a mouse click); a heading selects the secret below it.
-    pub fn click(&mut self, row: usize) {
-        if row < self.rows.len()
-            && let Some(r) = self.first_item_from(row, 1)
+    /// Whether the first line is the sticky heading when the list starts at `offset`.
+    fn sticky_at(&self, offset: usize) -> bool {
+        !self.ranked() && offset > 0 && matches!(self.rows.get(offset), Some(Row::Item(_)))
+    }
+
+    /// What each of `height` lines shows. The view draws these, and a click maps through
+    /// them: one place decides where a row is.
+    pub fn lines(&self, height: usize) -> Vec<Line> {
+        let mut out = Vec::with_capacity(height);
+        if height == 0 {
+            return out;
+        }
+        if self.sticky_at(self.offset)
+            && let Some(Row::Item(i)) = self.rows.get(self.offset)
         {
+            out.push(Line::Sticky(self.metas[*i as usize].scope));
+        }
+        let room = height - out.len();
+        out.extend(
+            (self.offset..self.rows.len().min(self.offset + room)).map(Line::Row),
+        );
+        out
+    }
+
+    /// Selects what is on line `line` of a list `height` lines tall (a mouse click); the
+    /// sticky heading or a plain heading selects the secret below it.
+    pub fn click(&mut self, line: usize, height: usize) {
+        let target = match self.lines(height).get(line) {
+            Some(Line::Row(r)) => *r,
+            Some(Line::Sticky(_)) => self.offset,
+            None => return,
+        };
+        if let Some(r) = self.first_selectable(target, 1) {
             self.selected = r;
         }
     }
 
-    /// Keeps the selection on screen in a list `height` rows tall.
+    /// Keeps the selection on screen in a list `height` lines tall (the sticky heading
+    /// takes a line when it shows).
     pub fn ensure_visible(&mut self, height: usize) {
         let height = height.max(1);
         if self.selected < self.offset {
@@ -315,68 +551,76 @@ impl SecretList {
             } else {
                 self.selected
             };
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
+        }
+        for _ in 0..4 {
+            let room = height.saturating_sub(usize::from(self.sticky_at(self.offset))).max(1);
+            if self.selected >= self.offset + room {
+                self.offset = self.selected + 1 - room;
+            } else {
+                break;
+            }
         }
         let max_offset = self.rows.len().saturating_sub(height);
-        self.offset = self.offset.min(max_offset);
+        if self.offset > max_offset {
+            self.offset = max_offset;
+            let room = height.saturating_sub(usize::from(self.sticky_at(self.offset))).max(1);
+            if self.selected >= self.offset + room {
+                self.offset = self.selected + 1 - room;
+            }
+        }
     }
 
-    /// Finds a secret by scope and name (binary search: the list is sorted).
-    fn position(&self, scope: Scope, name: &SecretName) -> Result<usize, usize> {
+    /// Finds a secret by scope and name (binary search: `metas` is sorted).
+    fn position_of(&self, scope: Scope, name: &SecretName) -> Result<usize, usize> {
         self.metas
             .binary_search_by(|m| (m.scope, &m.name).cmp(&(scope, name)))
     }
 
     pub fn contains(&self, scope: Scope, name: &SecretName) -> bool {
-        self.position(scope, name).is_ok()
+        self.position_of(scope, name).is_ok()
     }
 
-    /// Adds or replaces a secret after a write, and selects it.
+    pub fn get(&self, scope: Scope, name: &SecretName) -> Option<&SecretMeta> {
+        self.position_of(scope, name).ok().map(|p| &self.metas[p])
+    }
+
+    /// Adds or replaces a secret after a write, and selects it (expanding its group).
     pub fn upsert(&mut self, meta: SecretMeta) {
         let (scope, name) = (meta.scope, meta.name.clone());
-        match self.position(scope, &name) {
-            Ok(p) => self.metas[p] = meta,
-            Err(p) => {
-                self.metas.insert(p, meta);
-            }
+        let mut metas = std::mem::take(&mut self.metas);
+        match metas.binary_search_by(|m| (m.scope, &m.name).cmp(&(scope, &name))) {
+            Ok(p) => metas[p] = meta,
+            Err(p) => metas.insert(p, meta),
         }
+        self.collapsed[slot(scope)] = false;
+        self.metas = metas;
         self.build_hay();
-        self.refilter();
-        self.select(scope, &name);
+        self.build_order();
+        self.rescan_all();
+        self.rebuild_rows(Some((scope, name)));
     }
 
     pub fn remove(&mut self, scope: Scope, name: &SecretName) {
         let row = self.selected;
-        if let Ok(p) = self.position(scope, name) {
-            self.metas.remove(p);
-        }
+        let Ok(p) = self.position_of(scope, name) else {
+            return;
+        };
+        let keep = self.selected_key().filter(|(s, n)| (*s, n) != (scope, name));
+        self.metas.remove(p);
         self.build_hay();
-        self.refilter();
-        self.selected = row.min(self.rows.len().saturating_sub(1));
-        self.move_by(0);
+        self.build_order();
+        self.rescan_all();
+        self.rebuild_rows(keep.clone());
+        if keep.is_none() {
+            self.selected = row.min(self.rows.len().saturating_sub(1));
+            self.move_by(0);
+        }
     }
 
     /// Selects a secret if it is shown.
     pub fn select(&mut self, scope: Scope, name: &SecretName) {
-        if let Ok(p) = self.position(scope, name)
-            && let Some(r) = self.rows.iter().position(|r| *r == Row::Item(p as u32))
-        {
+        if let Some(r) = self.row_of(scope, name) {
             self.selected = r;
-        }
-    }
-
-    /// Re-applies the query from scratch (after the secrets changed).
-    fn refilter(&mut self) {
-        let q = std::mem::take(&mut self.query);
-        self.query = "\u{0}".into(); // force a full rescan in set_query
-        self.matches.clear();
-        if q.is_empty() {
-            self.query.clear();
-            self.matches = (0..self.metas.len() as u32).collect();
-            self.rebuild_rows(None);
-        } else {
-            self.set_query(&q);
         }
     }
 
@@ -387,41 +631,15 @@ impl SecretList {
         }
         let mut total = self.metas.capacity() * std::mem::size_of::<SecretMeta>()
             + self.rows.capacity() * std::mem::size_of::<Row>()
-            + self.matches.capacity() * 4
-            + self.hay.capacity()
-            + self.hay_at.capacity() * 4;
+            + self.hits.capacity() * std::mem::size_of::<Hit>()
+            + (self.matches.capacity() + self.order.capacity() + self.hay_at.capacity()) * 4
+            + self.hay.capacity();
         for m in &self.metas {
             total += m.name.as_str().len() + m.schema.capacity();
             total += m.keys.capacity() * std::mem::size_of::<String>();
             total += m.keys.iter().map(String::capacity).sum::<usize>();
         }
         total / self.metas.len()
-    }
-}
-
-/// Is `needle` a subsequence of `hay` (what nucleo's fuzzy atom accepts)?
-fn subsequence(needle: &[u8], ignore_case: bool, hay: &[u8]) -> bool {
-    let mut i = 0;
-    for &b in hay {
-        let b = if ignore_case {
-            b.to_ascii_lowercase()
-        } else {
-            b
-        };
-        if b == needle[i] {
-            i += 1;
-            if i == needle.len() {
-                return true;
-            }
-        }
-    }
-    needle.is_empty()
-}
-
-fn scope_slot(s: Scope) -> usize {
-    match s {
-        Scope::User => 0,
-        Scope::Workspace => 1,
     }
 }
 
@@ -449,6 +667,16 @@ mod tests {
         ])
     }
 
+    fn names(l: &SecretList) -> Vec<String> {
+        l.rows()
+            .iter()
+            .filter_map(|r| match r {
+                Row::Item(i) => Some(l.meta(*i).name.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn groups_by_scope_with_counts() {
         let l = sample();
@@ -457,58 +685,87 @@ mod tests {
             Row::Header {
                 scope: Scope::User,
                 shown: 1,
-                total: 1
+                total: 1,
+                collapsed: false,
             }
         );
         assert_eq!(l.rows().len(), 5);
         assert_eq!(l.selected().unwrap().name.as_str(), "github");
+        assert_eq!(l.position(), (1, 3));
     }
 
     #[test]
-    fn filter_narrows_and_widens() {
+    fn filter_ranks_name_matches_first() {
         let mut l = sample();
         l.set_query("ml");
-        assert_eq!(l.shown(), 1);
-        assert_eq!(l.selected().unwrap().name.as_str(), "mlflow");
+        assert_eq!(names(&l), ["mlflow"]);
         l.set_query("mlx");
         assert_eq!(l.shown(), 0);
         assert!(l.selected().is_none());
-        l.set_query("pass"); // matches keys
+        l.set_query("pass"); // keys only
         assert_eq!(l.shown(), 2);
+        assert_eq!(l.hit(0).unwrap().tier, 1);
+        l.set_query("d");
+        assert_eq!(names(&l)[0], "db", "a name match ranks above key matches");
         l.set_query("");
         assert_eq!(l.shown(), 3);
+        l.set_names_only(true);
+        l.set_query("pass");
+        assert_eq!(l.shown(), 0);
     }
 
     #[test]
-    fn fast_path_agrees_with_nucleo() {
-        let mut l = sample();
-        for (q, n) in [
-            ("MLF", 0), // smart case: upper case is exact
-            ("mlf", 1),
-            ("dbhost", 1), // spans name and keys, like one haystack
-            ("^ml", 1),
-            ("!ml", 2),
-            ("trary$", 3), // suffix of the whole haystack (the schema)
-            ("'flow", 1),
-            ("git pass", 0),
-            ("db pass", 2), // d..b also spans "password arbitrary"
-        ] {
-            l.set_query(q);
-            assert_eq!(l.shown(), n, "{q}");
-        }
-    }
-
-    #[test]
-    fn moves_skip_headings() {
+    fn moves_skip_headings_and_collapsed_groups_are_one_row() {
         let mut l = sample();
         l.move_by(1);
         assert_eq!(l.selected().unwrap().name.as_str(), "db");
         l.move_by(-1);
         assert_eq!(l.selected().unwrap().name.as_str(), "github");
-        l.bottom();
-        assert_eq!(l.selected().unwrap().name.as_str(), "mlflow");
-        l.top();
+        l.toggle_group();
+        assert_eq!(l.selected_header(), Some(Scope::User));
+        l.move_by(1);
+        assert_eq!(l.selected().unwrap().name.as_str(), "db");
+        l.move_by(-1);
+        assert_eq!(l.selected_header(), Some(Scope::User));
+        l.toggle_group();
         assert_eq!(l.selected().unwrap().name.as_str(), "github");
+        l.jump_scope(1);
+        assert_eq!(l.selected().unwrap().name.as_str(), "db");
+        l.jump_scope(-1);
+        assert_eq!(l.selected().unwrap().name.as_str(), "github");
+    }
+
+    #[test]
+    fn sticky_heading_and_clicks_agree() {
+        let metas = (0..30)
+            .map(|i| meta(Scope::Workspace, &format!("s{i:02}"), &["k"]))
+            .collect();
+        let mut l = SecretList::new(metas);
+        for _ in 0..20 {
+            l.move_by(1);
+        }
+        l.ensure_visible(10);
+        let lines = l.lines(10);
+        assert_eq!(lines[0], Line::Sticky(Scope::Workspace));
+        assert!(lines.contains(&Line::Row(l.selected_row())));
+        l.click(1, 10);
+        let Line::Row(r) = lines[1] else { panic!() };
+        assert_eq!(l.selected_row(), r);
+    }
+
+    #[test]
+    fn sort_and_reload_keep_the_selection() {
+        let mut l = sample();
+        l.move_by(2);
+        assert_eq!(l.selected().unwrap().name.as_str(), "mlflow");
+        let mut metas = l.metas().to_vec();
+        metas[2].updated = 9;
+        metas.push(meta(Scope::Workspace, "cache", &["url"]));
+        l.replace(metas);
+        assert_eq!(l.selected().unwrap().name.as_str(), "mlflow");
+        l.set_sort(Sort::Updated);
+        assert_eq!(names(&l), ["github", "mlflow", "cache", "db"]);
+        assert_eq!(l.selected().unwrap().name.as_str(), "mlflow");
     }
 
     #[test]
