@@ -361,7 +361,14 @@ mod tests {
         b.insert("y".into(), SecretValue::new("3"));
         b.insert("z".into(), SecretValue::new("4"));
         let d = KeyDiff::between(&a, &b);
-        assert_eq!((d.added, d.removed, d.changed), (vec!["z".to_string()], vec!["x".to_string()], vec!["y".to_string()]));
+        assert_eq!(
+            (d.added, d.removed, d.changed),
+            (
+                vec!["z".to_string()],
+                vec!["x".to_string()],
+                vec!["y".to_string()]
+            )
+        );
         assert!(KeyDiff::between(&a, &a).is_empty());
     }
 

@@ -13,8 +13,7 @@ use crate::api::Secrets;
 use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
 use crate::secret::{
-    KeyDiff, Scope, Secret, SecretMeta, SecretName, Version, format_time,
-    shadowing_note,
+    KeyDiff, Scope, Secret, SecretMeta, SecretName, Version, format_time, shadowing_note,
 };
 use crate::vault::Change;
 

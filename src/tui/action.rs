@@ -60,8 +60,16 @@ impl Action {
     pub const ALL: &'static [(Action, &'static str, &'static str)] = &[
         (Action::Quit, "quit", "quit sesame"),
         (Action::Help, "help", "show this help"),
-        (Action::Lock, "lock", "lock the vault now (works at any size)"),
-        (Action::NextTab, "next_tab", "next tab (Secrets, Trash, Sync)"),
+        (
+            Action::Lock,
+            "lock",
+            "lock the vault now (works at any size)",
+        ),
+        (
+            Action::NextTab,
+            "next_tab",
+            "next tab (Secrets, Trash, Sync)",
+        ),
         (Action::PrevTab, "prev_tab", "previous tab"),
         (Action::Up, "up", "move up"),
         (Action::Down, "down", "move down"),
@@ -92,7 +100,11 @@ impl Action {
             "collapse / expand the scope group",
         ),
         (Action::NextScope, "next_scope", "jump to the next scope"),
-        (Action::PrevScope, "prev_scope", "jump to the previous scope"),
+        (
+            Action::PrevScope,
+            "prev_scope",
+            "jump to the previous scope",
+        ),
         (Action::Command, "command", "command line (tab completes)"),
         (Action::Reveal, "reveal", "reveal / hide the selected value"),
         (Action::RevealAll, "reveal_all", "reveal / hide all values"),
@@ -124,8 +136,16 @@ impl Action {
             "delete",
             "delete the secret (to the trash); purge in the trash",
         ),
-        (Action::Undo, "undo", "undo the last delete (from the trash)"),
-        (Action::History, "history", "earlier versions; view, restore"),
+        (
+            Action::Undo,
+            "undo",
+            "undo the last delete (from the trash)",
+        ),
+        (
+            Action::History,
+            "history",
+            "earlier versions; view, restore",
+        ),
         (
             Action::Restore,
             "restore",
@@ -143,11 +163,7 @@ impl Action {
             "toggle_mask",
             "show / hide values (form)",
         ),
-        (
-            Action::Newline,
-            "newline",
-            "a line break in a value (form)",
-        ),
+        (Action::Newline, "newline", "a line break in a value (form)"),
         (
             Action::Reload,
             "reload",
@@ -189,7 +205,10 @@ pub type Ticket = u64;
 pub enum Intent {
     Quit,
     /// Vault work for the worker thread.
-    Work { ticket: Ticket, work: Work },
+    Work {
+        ticket: Ticket,
+        work: Work,
+    },
     /// Set or clear the clipboard (the runtime writes to the terminal).
     Clipboard(ClipOp),
 }
@@ -205,7 +224,9 @@ pub enum ClipOp {
 pub enum Work {
     /// Find the way to the vault: an unlocked agent lists at once; otherwise a passphrase
     /// given up front (env, file) unlocks, else the answer asks for one.
-    Open { passphrase: Option<SecretValue> },
+    Open {
+        passphrase: Option<SecretValue>,
+    },
     /// Create a new vault at the session's dir, then open it.
     CreateVault(SecretValue),
     Unlock(SecretValue),
@@ -214,7 +235,10 @@ pub enum Work {
     /// Every secret's metadata again.
     List,
     /// Decrypt one secret (to reveal, view, copy, edit or move it).
-    Get { name: SecretName, scope: Scope },
+    Get {
+        name: SecretName,
+        scope: Scope,
+    },
     Create {
         name: SecretName,
         scope: Scope,
@@ -245,7 +269,10 @@ pub enum Work {
         scope: Scope,
         expected: u64,
     },
-    History { name: SecretName, scope: Scope },
+    History {
+        name: SecretName,
+        scope: Scope,
+    },
     Restore {
         name: SecretName,
         scope: Scope,

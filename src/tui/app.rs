@@ -86,18 +86,56 @@ pub enum Purpose {
     Unlock,
     Lock,
     Reload,
-    Reveal { scope: Scope, name: SecretName, want: Want },
-    View { scope: Scope, name: SecretName, key: String },
-    Copy { scope: Scope, name: SecretName, what: CopyWhat },
-    Edit { scope: Scope, name: SecretName },
+    Reveal {
+        scope: Scope,
+        name: SecretName,
+        want: Want,
+    },
+    View {
+        scope: Scope,
+        name: SecretName,
+        key: String,
+    },
+    Copy {
+        scope: Scope,
+        name: SecretName,
+        what: CopyWhat,
+    },
+    Edit {
+        scope: Scope,
+        name: SecretName,
+    },
     /// Fetch the secret again into an open form (after a conflict).
-    FormReload { scope: Scope, name: SecretName },
-    Save { scope: Scope, name: SecretName, verb: &'static str },
-    Rename { scope: Scope, name: SecretName },
-    Delete { scope: Scope, name: SecretName },
-    Move { scope: Scope, name: SecretName },
-    History { scope: Scope, name: SecretName },
-    Restore { scope: Scope, name: SecretName, version: u64 },
+    FormReload {
+        scope: Scope,
+        name: SecretName,
+    },
+    Save {
+        scope: Scope,
+        name: SecretName,
+        verb: &'static str,
+    },
+    Rename {
+        scope: Scope,
+        name: SecretName,
+    },
+    Delete {
+        scope: Scope,
+        name: SecretName,
+    },
+    Move {
+        scope: Scope,
+        name: SecretName,
+    },
+    History {
+        scope: Scope,
+        name: SecretName,
+    },
+    Restore {
+        scope: Scope,
+        name: SecretName,
+        version: u64,
+    },
 }
 
 pub struct App {
@@ -216,7 +254,12 @@ impl App {
     }
 
     /// Starts vault work: a ticket, the job remembered, the intent for the worker.
-    pub(crate) fn work(&mut self, purpose: Purpose, label: impl Into<String>, work: Work) -> Intent {
+    pub(crate) fn work(
+        &mut self,
+        purpose: Purpose,
+        label: impl Into<String>,
+        work: Work,
+    ) -> Intent {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.jobs.insert(
@@ -429,11 +472,17 @@ impl App {
             return;
         };
         let before = m.list.len();
-        let selected = m.list.selected().map(|s| (s.scope, s.name.clone(), s.version));
+        let selected = m
+            .list
+            .selected()
+            .map(|s| (s.scope, s.name.clone(), s.version));
         m.list.replace(listing.secrets);
         m.damaged = listing.damaged.len() + listing.problems.len();
         // A revealed secret that changed shows stale values: drop them.
-        let now_sel = m.list.selected().map(|s| (s.scope, s.name.clone(), s.version));
+        let now_sel = m
+            .list
+            .selected()
+            .map(|s| (s.scope, s.name.clone(), s.version));
         if now_sel != selected {
             m.revealed = None;
             m.key_cursor = 0;

@@ -27,7 +27,9 @@ pub enum Via {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClipReport {
     /// The value was handed over; `how` says where it went.
-    Set { how: String },
+    Set {
+        how: String,
+    },
     /// A clear was done; the text says exactly how far it goes.
     Cleared(String),
     Failed(String),

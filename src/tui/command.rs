@@ -164,7 +164,12 @@ mod tests {
         assert_eq!(line("copy-as").resolve(HERE), Ok(CopyAs));
         assert_eq!(line("qu").resolve(HERE), Ok(Quit));
         assert!(line("re").resolve(HERE).unwrap_err().contains("could be"));
-        assert!(line("save").resolve(HERE).unwrap_err().contains("does not apply"));
+        assert!(
+            line("save")
+                .resolve(HERE)
+                .unwrap_err()
+                .contains("does not apply")
+        );
         assert!(line("zap").resolve(HERE).unwrap_err().contains("unknown"));
     }
 }

@@ -287,13 +287,10 @@ impl Form {
             carried.push((k.clone(), v.expose().to_string(), true));
         }
         let take = |carried: &mut Vec<(String, String, bool)>, key: &str| {
-            carried
-                .iter()
-                .position(|(k, _, _)| k == key)
-                .map(|p| {
-                    let (_, v, present) = carried.remove(p);
-                    (v, present)
-                })
+            carried.iter().position(|(k, _, _)| k == key).map(|p| {
+                let (_, v, present) = carried.remove(p);
+                (v, present)
+            })
         };
         let schema: Option<&Schema> = registry.get(self.schema_name()).ok();
         self.allow_unknown = schema.is_none_or(|s| s.allow_unknown);
@@ -524,7 +521,10 @@ impl Form {
         }
         let typed = self.rows.iter().any(|r| {
             let v = r.value_text();
-            !v.is_empty() && r.field.as_ref().is_none_or(|f| f.default.as_deref() != Some(&*v))
+            !v.is_empty()
+                && r.field
+                    .as_ref()
+                    .is_none_or(|f| f.default.as_deref() != Some(&*v))
         });
         if self.mode == FormMode::Create && !typed {
             return Err("nothing typed yet: fill in at least one value".into());
@@ -613,7 +613,9 @@ fn check_row(
         // Required means present: an empty value is fine where its type takes one (a
         // postgres password "may be empty"); an empty number or URL is not.
         return match &r.field {
-            Some(f) if f.required && strict => f.ty.check("").err().map(|why| format!("required: {why}")),
+            Some(f) if f.required && strict => {
+                f.ty.check("").err().map(|why| format!("required: {why}"))
+            }
             _ => None,
         };
     }

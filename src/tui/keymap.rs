@@ -503,24 +503,41 @@ mod tests {
 
     #[test]
     fn check_refuses_conflicts_and_typos_with_the_line() {
-        let err = check(&config("[tui]\nauto_lock_minutes = 1\n[tui.keys]\ncopy = [\"d\"]\n"))
-            .unwrap_err()
-            .to_string();
+        let err = check(&config(
+            "[tui]\nauto_lock_minutes = 1\n[tui.keys]\ncopy = [\"d\"]\n",
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("/c.toml"), "{err}");
         assert!(err.contains("line 4: [tui.keys] copy"), "{err}");
-        assert!(err.contains("'d' is also delete's key in the list"), "{err}");
-        let err = check(&config("[tui.keys]\nquit = [\"hyper-q\"]\nfrob = [\"x\"]\n"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 2: [tui.keys] quit: unknown key 'hyper-q'"), "{err}");
-        assert!(err.contains("line 3: [tui.keys] frob: unknown action"), "{err}");
+        assert!(
+            err.contains("'d' is also delete's key in the list"),
+            "{err}"
+        );
+        let err = check(&config(
+            "[tui.keys]\nquit = [\"hyper-q\"]\nfrob = [\"x\"]\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 2: [tui.keys] quit: unknown key 'hyper-q'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 3: [tui.keys] frob: unknown action"),
+            "{err}"
+        );
         assert!(!err.contains('\n'));
     }
 
     #[test]
     fn check_warns_of_what_works_but_surprises() {
         let w = check(&config("[tui.keys]\nsave = [\"s\"]\nhistory = []\n")).unwrap();
-        assert!(w.iter().any(|w| w.contains("'s' cannot be typed in a form")), "{w:?}");
+        assert!(
+            w.iter()
+                .any(|w| w.contains("'s' cannot be typed in a form")),
+            "{w:?}"
+        );
         assert!(w.iter().any(|w| w.contains("type :history")), "{w:?}");
         assert!(check(&config("")).unwrap().is_empty());
     }

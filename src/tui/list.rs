@@ -393,9 +393,9 @@ impl SecretList {
             .filter(|(_, r)| matches!(r, Row::Header { .. }))
             .map(|(i, _)| i)
             .collect();
-        let cur = headers
-            .iter()
-            .position(|&h| matches!(self.rows[h], Row::Header { scope, .. } if Some(scope) == here));
+        let cur = headers.iter().position(
+            |&h| matches!(self.rows[h], Row::Header { scope, .. } if Some(scope) == here),
+        );
         let Some(cur) = cur else {
             return;
         };
@@ -519,9 +519,7 @@ impl SecretList {
             out.push(Line::Sticky(self.metas[*i as usize].scope));
         }
         let room = height - out.len();
-        out.extend(
-            (self.offset..self.rows.len().min(self.offset + room)).map(Line::Row),
-        );
+        out.extend((self.offset..self.rows.len().min(self.offset + room)).map(Line::Row));
         out
     }
 
@@ -553,7 +551,9 @@ impl SecretList {
             };
         }
         for _ in 0..4 {
-            let room = height.saturating_sub(usize::from(self.sticky_at(self.offset))).max(1);
+            let room = height
+                .saturating_sub(usize::from(self.sticky_at(self.offset)))
+                .max(1);
             if self.selected >= self.offset + room {
                 self.offset = self.selected + 1 - room;
             } else {
@@ -563,7 +563,9 @@ impl SecretList {
         let max_offset = self.rows.len().saturating_sub(height);
         if self.offset > max_offset {
             self.offset = max_offset;
-            let room = height.saturating_sub(usize::from(self.sticky_at(self.offset))).max(1);
+            let room = height
+                .saturating_sub(usize::from(self.sticky_at(self.offset)))
+                .max(1);
             if self.selected >= self.offset + room {
                 self.offset = self.selected + 1 - room;
             }
@@ -605,7 +607,9 @@ impl SecretList {
         let Ok(p) = self.position_of(scope, name) else {
             return;
         };
-        let keep = self.selected_key().filter(|(s, n)| (*s, n) != (scope, name));
+        let keep = self
+            .selected_key()
+            .filter(|(s, n)| (*s, n) != (scope, name));
         self.metas.remove(p);
         self.build_hay();
         self.build_order();
@@ -756,7 +760,7 @@ mod tests {
     #[test]
     fn sort_and_reload_keep_the_selection() {
         let mut l = sample();
-        l.move_by(2);
+        l.bottom();
         assert_eq!(l.selected().unwrap().name.as_str(), "mlflow");
         let mut metas = l.metas().to_vec();
         metas[2].updated = 9;

@@ -109,7 +109,11 @@ impl Search {
                 })
             })
             .collect();
-        if narrower { Scope::Narrower } else { Scope::Other }
+        if narrower {
+            Scope::Narrower
+        } else {
+            Scope::Other
+        }
     }
 
     /// Matches one secret, given as its fields joined by [`SEP`] (name first).
@@ -120,7 +124,9 @@ impl Search {
         let mut via = 0u16;
         let names_only = self.names_only;
         for (atom, needle) in self.atoms.iter().zip(&self.needles) {
-            let in_scope = fields.split(SEP).take(if names_only { 1 } else { usize::MAX });
+            let in_scope = fields
+                .split(SEP)
+                .take(if names_only { 1 } else { usize::MAX });
             if atom.negative {
                 for field in in_scope {
                     if may_match(needle, field)
@@ -235,14 +241,20 @@ mod tests {
         let db = fields("users-db", &["host", "password"], "postgres");
         assert!(hit("db$", false, &db).is_some(), "the name ends in db");
         assert!(hit("^users", false, &db).is_some());
-        assert!(hit("^host", false, &db).unwrap().tier == 1, "a key starts so");
+        assert!(
+            hit("^host", false, &db).unwrap().tier == 1,
+            "a key starts so"
+        );
         assert!(hit("word$", false, &db).is_some(), "password ends so");
         assert!(hit("gres$", false, &db).is_some(), "the schema ends so");
         assert!(hit("^db", false, &db).is_none(), "no field starts with db");
         assert!(hit("'ers-d", false, &db).is_some());
         assert!(hit("!pass", false, &db).is_none(), "a key holds pass");
         assert!(hit("!redis", false, &db).is_some());
-        assert!(hit("dbhost", false, &db).is_none(), "words do not span fields");
+        assert!(
+            hit("dbhost", false, &db).is_none(),
+            "words do not span fields"
+        );
     }
 
     #[test]
@@ -275,6 +287,6 @@ mod tests {
     fn highlights_show_why() {
         let mut s = Search::new();
         s.set("pwd", false);
-        assert_eq!(s.highlights("password"), vec![0, 3, 7]);
+        assert_eq!(s.highlights("password"), vec![0, 4, 7]);
     }
 }

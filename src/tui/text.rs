@@ -103,7 +103,9 @@ pub fn wrap(text: &str, w: usize, lines: usize) -> Vec<String> {
         && let Some(last) = out.pop()
     {
         let cut = if width(&last) + 1 > w {
-            fit(&last, w.saturating_sub(1)).trim_end_matches('…').to_string()
+            fit(&last, w.saturating_sub(1))
+                .trim_end_matches('…')
+                .to_string()
         } else {
             last
         };

@@ -118,18 +118,16 @@ impl State {
 
     fn perform(&mut self, work: Work) -> Result<Outcome, Failure> {
         match work {
-            Work::Open { passphrase } => {
-                match crate::api::door(&self.session, self.agent)? {
-                    Door::Open(s) => self.opened(s),
-                    Door::Locked(lock) => {
-                        self.door = Some(lock);
-                        match passphrase {
-                            Some(p) => self.unlock(p.expose().as_bytes()),
-                            None => Ok(Outcome::NeedPassphrase),
-                        }
+            Work::Open { passphrase } => match crate::api::door(&self.session, self.agent)? {
+                Door::Open(s) => self.opened(s),
+                Door::Locked(lock) => {
+                    self.door = Some(lock);
+                    match passphrase {
+                        Some(p) => self.unlock(p.expose().as_bytes()),
+                        None => Ok(Outcome::NeedPassphrase),
                     }
                 }
-            }
+            },
             Work::CreateVault(pass) => {
                 // Created here, then opened like any vault (through the agent if allowed).
                 drop(Vault::init(
@@ -160,7 +158,9 @@ impl State {
                 self.seen = Some(generation);
                 Ok(Outcome::Listed(listing))
             }
-            Work::Get { name, scope } => Ok(Outcome::Secret(self.vault()?.get(&name, Some(scope))?)),
+            Work::Get { name, scope } => {
+                Ok(Outcome::Secret(self.vault()?.get(&name, Some(scope))?))
+            }
             Work::History { name, scope } => {
                 let (current, versions) = self.vault()?.history(&name, Some(scope))?;
                 Ok(Outcome::History { current, versions })
@@ -330,7 +330,10 @@ impl State {
 
     fn lost(&mut self, e: Error) {
         // Only a vault out of reach ends the session; a passing error is retried next poll.
-        let gone = matches!(e.kind(), ErrorKind::Locked | ErrorKind::Io | ErrorKind::Other);
+        let gone = matches!(
+            e.kind(),
+            ErrorKind::Locked | ErrorKind::Io | ErrorKind::Other
+        );
         if !gone {
             return;
         }

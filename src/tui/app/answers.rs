@@ -26,7 +26,13 @@ impl App {
         }
     }
 
-    fn on_outcome(&mut self, purpose: Purpose, outcome: Outcome, now: Instant, out: &mut Vec<Intent>) {
+    fn on_outcome(
+        &mut self,
+        purpose: Purpose,
+        outcome: Outcome,
+        now: Instant,
+        out: &mut Vec<Intent>,
+    ) {
         match (purpose, outcome) {
             (_, Outcome::NeedPassphrase) => {
                 if let Screen::Unlock(u) = &mut self.screen {
@@ -174,9 +180,10 @@ impl App {
             m.list.upsert(s.meta.clone());
         }
         let keys = s.meta.keys.clone();
-        let keep = m.revealed.take().filter(|r| {
-            r.scope == scope && r.name == *name && r.version == s.meta.version
-        });
+        let keep = m
+            .revealed
+            .take()
+            .filter(|r| r.scope == scope && r.name == *name && r.version == s.meta.version);
         let mut r = Revealed {
             scope,
             name: name.clone(),
@@ -199,10 +206,20 @@ impl App {
                 None => Err(format!("{} has no key '{key}' any more", s.meta.name)),
             },
             CopyWhat::Env => crate::envname::dotenv(&s)
-                .map(|t| (SecretValue::new(t), format!("{} as .env lines", s.meta.name)))
+                .map(|t| {
+                    (
+                        SecretValue::new(t),
+                        format!("{} as .env lines", s.meta.name),
+                    )
+                })
                 .map_err(|e| e.to_string()),
             CopyWhat::Json => serde_json::to_string_pretty(&s.doc())
-                .map(|t| (SecretValue::new(t + "\n"), format!("{} as JSON", s.meta.name)))
+                .map(|t| {
+                    (
+                        SecretValue::new(t + "\n"),
+                        format!("{} as JSON", s.meta.name),
+                    )
+                })
                 .map_err(|e| e.to_string()),
         };
         match text {

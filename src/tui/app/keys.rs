@@ -13,7 +13,11 @@ use crate::tui::list::Sort;
 /// Printable keys without ctrl or alt: text in an input.
 fn typed_char(k: &KeyEvent) -> Option<char> {
     match k.code {
-        KeyCode::Char(c) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+        KeyCode::Char(c)
+            if !k
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
             Some(c)
         }
         _ => None,
@@ -440,7 +444,9 @@ impl App {
                     format!("the {scope} one is deleted."),
                 ];
                 if m.list.contains(to, &name) {
-                    lines.push(format!("The {to} scope has a '{name}' already: it will refuse."));
+                    lines.push(format!(
+                        "The {to} scope has a '{name}' already: it will refuse."
+                    ));
                 }
                 m.popup = Some(Popup::Confirm(Box::new(Confirm {
                     title: "move?".into(),

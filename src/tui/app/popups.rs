@@ -149,9 +149,7 @@ impl App {
                     h.viewing = true;
                     h.key_cursor = 0;
                 }
-                Some(Action::Cancel) | Some(Action::Quit) | Some(Action::History) => {
-                    m.popup = None
-                }
+                Some(Action::Cancel) | Some(Action::Quit) | Some(Action::History) => m.popup = None,
                 _ => {}
             },
             Popup::Viewer { key, scroll } => match km.pick(&k, context::VIEWER) {

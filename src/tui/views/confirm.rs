@@ -53,7 +53,9 @@ pub fn rename(
     let inner = popup(f, area, 60, 9, "rename", theme);
     let w = inner.width as usize;
     f.render_widget(
-        Paragraph::new(Line::raw(fit(&format!(" New name for '{name}':"), w).into_owned())),
+        Paragraph::new(Line::raw(
+            fit(&format!(" New name for '{name}':"), w).into_owned(),
+        )),
         Rect::new(inner.x, inner.y, inner.width, 1),
     );
     let r = Rect::new(inner.x + 1, inner.y + 1, inner.width.saturating_sub(2), 3);
@@ -99,7 +101,10 @@ pub fn copy_menu(f: &mut Frame, area: Rect, m: &Main, key: &Option<String>, them
     items.push(("j", "the whole secret as JSON".into()));
     if let Some(k) = key {
         items.push(("r", format!("its reference {{{{{name}.{k}}}}}")));
-        items.push(("p", format!("pinned to its scope {{{{{scope}:{name}.{k}}}}}")));
+        items.push((
+            "p",
+            format!("pinned to its scope {{{{{scope}:{name}.{k}}}}}"),
+        ));
     }
     let mut lines: Vec<Line> = items
         .into_iter()

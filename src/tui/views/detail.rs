@@ -61,7 +61,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Main, keymap: &Keymap, theme: Theme) 
             "No secret selected."
         };
         f.render_widget(
-            Paragraph::new(Line::styled(fit(&format!(" {msg}"), w).into_owned(), theme.dim())),
+            Paragraph::new(Line::styled(
+                fit(&format!(" {msg}"), w).into_owned(),
+                theme.dim(),
+            )),
             inner,
         );
         return;
@@ -87,11 +90,26 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Main, keymap: &Keymap, theme: Theme) 
             theme.dim(),
         ));
     } else {
-        lines.push(Line::from(vec![label("scope"), value(meta.scope.to_string())]));
-        lines.push(Line::from(vec![label("schema"), value(meta.schema.clone())]));
-        lines.push(Line::from(vec![label("version"), value(meta.version.to_string())]));
-        lines.push(Line::from(vec![label("created"), value(format_time(meta.created))]));
-        lines.push(Line::from(vec![label("updated"), value(format_time(meta.updated))]));
+        lines.push(Line::from(vec![
+            label("scope"),
+            value(meta.scope.to_string()),
+        ]));
+        lines.push(Line::from(vec![
+            label("schema"),
+            value(meta.schema.clone()),
+        ]));
+        lines.push(Line::from(vec![
+            label("version"),
+            value(meta.version.to_string()),
+        ]));
+        lines.push(Line::from(vec![
+            label("created"),
+            value(format_time(meta.created)),
+        ]));
+        lines.push(Line::from(vec![
+            label("updated"),
+            value(format_time(meta.updated)),
+        ]));
     }
     lines.push(Line::raw(""));
     let revealed = m
@@ -99,7 +117,12 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Main, keymap: &Keymap, theme: Theme) 
         .as_ref()
         .filter(|r| r.name == meta.name && r.scope == meta.scope);
     // One column for keys, so values line up; long keys are cut, never the alignment.
-    let longest = meta.keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+    let longest = meta
+        .keys
+        .iter()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let key_w = longest.min(24).min(w / 3).max(4);
     let value_w = w.saturating_sub(key_w + 3);
     if meta.keys.is_empty() {
@@ -129,7 +152,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Main, keymap: &Keymap, theme: Theme) 
             },
             _ => vec![Span::styled(MASK, theme.dim())],
         };
-        let mut spans = vec![Span::styled(format!("{pointer}{} ", pad(key, key_w)), style)];
+        let mut spans = vec![Span::styled(
+            format!("{pointer}{} ", pad(key, key_w)),
+            style,
+        )];
         spans.push(Span::raw(" "));
         spans.extend(value);
         lines.push(Line::from(spans));

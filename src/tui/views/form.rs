@@ -202,7 +202,10 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                 f.render_widget(
                     Paragraph::new(Line::from(vec![
                         Span::styled(format!("‹ {} ›", form.schema_name()), theme.accent()),
-                        Span::styled(fit(&note, value_rect.width.saturating_sub(14) as usize), theme.dim()),
+                        Span::styled(
+                            fit(&note, value_rect.width.saturating_sub(14) as usize),
+                            theme.dim(),
+                        ),
                     ])),
                     value_rect,
                 );
@@ -276,10 +279,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                         })
                         .unwrap_or_else(|| "(value)".into());
                     f.render_widget(
-                        Paragraph::new(Line::styled(
-                            fit(&hint, vr.width as usize),
-                            theme.dim(),
-                        )),
+                        Paragraph::new(Line::styled(fit(&hint, vr.width as usize), theme.dim())),
                         vr,
                     );
                 } else if form.masked && r.is_secret() {
@@ -345,7 +345,10 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
         h.insert(0, (k(Action::Reload), "reload"));
     }
     let fitting = super::hints_fitting(&h, w);
-    let refs: Vec<(String, &str)> = fitting.iter().map(|(k, v)| (k.clone(), v.as_str())).collect();
+    let refs: Vec<(String, &str)> = fitting
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str()))
+        .collect();
     hints.extend(hint_spans(&refs, theme));
     lines.push(Line::from(hints));
     f.render_widget(Paragraph::new(lines), foot);
@@ -353,7 +356,10 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
 
 fn error_line(f: &mut Frame, r: Rect, e: &str, theme: Theme) {
     f.render_widget(
-        Paragraph::new(Line::styled(fit(&format!("↳ {e}"), r.width as usize), theme.error())),
+        Paragraph::new(Line::styled(
+            fit(&format!("↳ {e}"), r.width as usize),
+            theme.error(),
+        )),
         r,
     );
 }

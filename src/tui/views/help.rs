@@ -30,7 +30,10 @@ pub fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     ));
     for (action, name, what) in Action::ALL {
         out.push(Line::from(vec![
-            Span::styled(format!(" {}", pad(&app.keymap.label(*action), 20)), theme.key()),
+            Span::styled(
+                format!(" {}", pad(&app.keymap.label(*action), 20)),
+                theme.key(),
+            ),
             Span::raw(format!(" {what}")),
             Span::styled(format!("  :{name}"), theme.dim()),
         ]));
@@ -68,7 +71,14 @@ pub fn inner_height(area: Rect) -> u16 {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: usize, theme: Theme) {
-    let inner = popup(f, area, W, H, "help · ↑↓ scroll · any other key closes", theme);
+    let inner = popup(
+        f,
+        area,
+        W,
+        H,
+        "help · ↑↓ scroll · any other key closes",
+        theme,
+    );
     let all = lines(app, theme);
     let max = all.len().saturating_sub(inner.height as usize);
     let w = inner.width as usize;

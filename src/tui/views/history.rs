@@ -24,12 +24,20 @@ pub fn draw(f: &mut Frame, area: Rect, h: &HistoryView, keymap: &Keymap, theme: 
     let mut lines = Vec::new();
     if h.entries.is_empty() {
         lines.push(Line::styled(
-            fit(" No earlier versions yet: each edit keeps the one before.", w).into_owned(),
+            fit(
+                " No earlier versions yet: each edit keeps the one before.",
+                w,
+            )
+            .into_owned(),
             theme.dim(),
         ));
     } else {
         lines.push(Line::styled(
-            fit(" version  saved                 schema      keys vs. now", w).into_owned(),
+            fit(
+                " version  saved                 schema      keys vs. now",
+                w,
+            )
+            .into_owned(),
             theme.dim(),
         ));
     }
@@ -79,7 +87,10 @@ fn version(f: &mut Frame, area: Rect, h: &HistoryView, keymap: &Keymap, theme: T
     let Some(e) = h.entry() else {
         return;
     };
-    let title = format!("{} ({}) · version {} of now {}", h.name, h.scope, e.version, h.current);
+    let title = format!(
+        "{} ({}) · version {} of now {}",
+        h.name, h.scope, e.version, h.current
+    );
     let inner = popup(f, area, 76, 18, &title, theme);
     let w = inner.width as usize;
     let mut lines = vec![Line::styled(
@@ -91,7 +102,15 @@ fn version(f: &mut Frame, area: Rect, h: &HistoryView, keymap: &Keymap, theme: T
         theme.dim(),
     )];
     lines.push(Line::raw(""));
-    let key_w = e.values.keys().map(|k| k.chars().count()).max().unwrap_or(0).min(24).min(w / 3).max(4);
+    let key_w = e
+        .values
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24)
+        .min(w / 3)
+        .max(4);
     let visible = (inner.height as usize).saturating_sub(4);
     let cursor = h.key_cursor.min(e.values.len().saturating_sub(1));
     let offset = (cursor + 1).saturating_sub(visible);
@@ -111,8 +130,18 @@ fn version(f: &mut Frame, area: Rect, h: &HistoryView, keymap: &Keymap, theme: T
         let value = if h.shown.contains(k) {
             let first = v.expose().split('\n').next().unwrap_or("");
             let more = v.expose().split('\n').count() - 1;
-            let tail = if more > 0 { format!(" (+{more} lines)") } else { String::new() };
-            Span::raw(fit(&format!("{}{tail}", shown(first)), w.saturating_sub(key_w + 4)).into_owned())
+            let tail = if more > 0 {
+                format!(" (+{more} lines)")
+            } else {
+                String::new()
+            };
+            Span::raw(
+                fit(
+                    &format!("{}{tail}", shown(first)),
+                    w.saturating_sub(key_w + 4),
+                )
+                .into_owned(),
+            )
         } else {
             Span::styled(super::detail::MASK, theme.dim())
         };

@@ -13,7 +13,7 @@ use super::{Theme, pane};
 use crate::secret::{Scope, SecretMeta, format_time};
 use crate::tui::app::{Focus, Main};
 use crate::tui::list::{self, Row, Sort};
-use crate::tui::text::{fit, pad, width};
+use crate::tui::text::{fit, pad, width, wrap};
 
 /// Inner widths from which the extra columns show.
 const WITH_SCHEMA: usize = 34;
@@ -31,7 +31,11 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Main, theme: Theme) {
     if list.sort() != Sort::Name && !list.ranked() {
         title = format!("{}· by {} ", title, list.sort().label());
     }
-    let mut block = pane(fit(&title, area.width.saturating_sub(2) as usize).into_owned(), focused, theme);
+    let mut block = pane(
+        fit(&title, area.width.saturating_sub(2) as usize).into_owned(),
+        focused,
+        theme,
+    );
     if m.filtering || !list.query().is_empty() {
         let cursor = if m.filtering { "▏" } else { "" };
         let mode = if list.names_only() { "names " } else { "" };
@@ -43,35 +47,37 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Main, theme: Theme) {
     }
     let (n, total) = list.position();
     if total > 0 {
-        block = block.title_bottom(
-            Line::styled(format!(" {n}/{total} "), theme.dim()).right_aligned(),
-        );
+        block =
+            block.title_bottom(Line::styled(format!(" {n}/{total} "), theme.dim()).right_aligned());
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
 
     if list.shown() == 0 {
-        let w = inner.width as usize;
-        let text = if list.is_empty() {
-            vec![
-                Line::raw(""),
-                Line::styled(" No secrets yet.", theme.heading()),
-                Line::raw(""),
-                Line::raw(fit(" Press n to create one: a name, a scope,", w).into_owned()),
-                Line::raw(fit(" and the keys and values it holds.", w).into_owned()),
-            ]
+        let w = inner.width.saturating_sub(1) as usize;
+        let (head, body, style) = if list.is_empty() {
+            (
+                " No secrets yet.".to_string(),
+                "Press n to create one: a name, a scope, and the keys and values it holds.",
+                theme.heading(),
+            )
         } else {
-            vec![
-                Line::raw(""),
-                Line::styled(
-                    fit(&format!(" Nothing matches '{}'.", list.query()), w).into_owned(),
-                    theme.error(),
-                ),
-                Line::raw(""),
-                Line::raw(fit(" Backspace widens the search, Esc clears it;", w).into_owned()),
-                Line::raw(fit(" ^x x$ 'x !x apply to each field.", w).into_owned()),
-            ]
+            (
+                format!(" Nothing matches '{}'.", list.query()),
+                "Backspace widens the search, Esc clears it. ^x x$ 'x !x apply to each field.",
+                theme.error(),
+            )
         };
+        let mut text = vec![
+            Line::raw(""),
+            Line::styled(fit(&head, w + 1).into_owned(), style),
+            Line::raw(""),
+        ];
+        text.extend(
+            wrap(body, w, 6)
+                .into_iter()
+                .map(|l| Line::raw(format!(" {l}"))),
+        );
         f.render_widget(Paragraph::new(text), inner);
         return;
     }
@@ -92,8 +98,9 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Main, theme: Theme) {
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
     if list.rows().len() > inner.height as usize {
-        let mut state = ScrollbarState::new(list.rows().len().saturating_sub(inner.height as usize))
-            .position(list.offset());
+        let mut state =
+            ScrollbarState::new(list.rows().len().saturating_sub(inner.height as usize))
+                .position(list.offset());
         f.render_stateful_widget(
             Scrollbar::new(ScrollbarOrientation::VerticalRight)
                 .begin_symbol(None)
@@ -165,7 +172,11 @@ fn item(
     // Extra columns as room allows: schema, version, last update.
     let mut cols = Vec::new();
     if width >= WITH_SCHEMA {
-        let schema = if meta.schema == "arbitrary" { "" } else { meta.schema.as_str() };
+        let schema = if meta.schema == "arbitrary" {
+            ""
+        } else {
+            meta.schema.as_str()
+        };
         cols.push(pad(schema, 10));
     }
     if width >= WITH_VERSION {

@@ -238,7 +238,9 @@ fn too_small(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .into_owned(),
         ),
     ];
-    let lock = app.main().map(|_| app.keymap.short(super::action::Action::Lock));
+    let lock = app
+        .main()
+        .map(|_| app.keymap.short(super::action::Action::Lock));
     let keys = match lock {
         Some(l) => format!("q quits, {l} locks"),
         None => "q quits".to_string(),

@@ -64,7 +64,10 @@ pub fn draw(f: &mut Frame, message: Rect, hints: Rect, app: &App, theme: Theme) 
             .collect();
         let text = format!(" tab completes: {}", candidates.join(" "));
         f.render_widget(
-            Paragraph::new(Line::styled(fit(&text, hints.width as usize).into_owned(), theme.dim())),
+            Paragraph::new(Line::styled(
+                fit(&text, hints.width as usize).into_owned(),
+                theme.dim(),
+            )),
             hints,
         );
         return;
@@ -94,7 +97,10 @@ pub fn draw(f: &mut Frame, message: Rect, hints: Rect, app: &App, theme: Theme) 
     if let Some((k, w)) = help {
         fitting.push((k, w.to_string()));
     }
-    let as_refs: Vec<(String, &str)> = fitting.iter().map(|(k, w)| (k.clone(), w.as_str())).collect();
+    let as_refs: Vec<(String, &str)> = fitting
+        .iter()
+        .map(|(k, w)| (k.clone(), w.as_str()))
+        .collect();
     spans.extend(hint_spans(&as_refs, theme));
     f.render_widget(Paragraph::new(Line::from(spans)), hints);
 }
@@ -126,7 +132,14 @@ pub fn main_hints(app: &App) -> Vec<(String, &'static str)> {
             ("type".into(), "to search"),
             ("enter".into(), "keep"),
             (k(Action::Cancel), "clear"),
-            (k(Action::NamesOnly), if m.list.names_only() { "all fields" } else { "names only" }),
+            (
+                k(Action::NamesOnly),
+                if m.list.names_only() {
+                    "all fields"
+                } else {
+                    "names only"
+                },
+            ),
             ("↑↓".into(), "move"),
         ];
     }

@@ -43,7 +43,9 @@ pub fn wrapped(value: &str, w: usize) -> Vec<String> {
 pub fn max_scroll(value: &str, area: Rect) -> usize {
     let inner = inner(area);
     let body = inner.height.saturating_sub(2) as usize;
-    wrapped(value, inner.width as usize).len().saturating_sub(body)
+    wrapped(value, inner.width as usize)
+        .len()
+        .saturating_sub(body)
 }
 
 pub fn draw(
@@ -55,7 +57,11 @@ pub fn draw(
     keymap: &Keymap,
     theme: Theme,
 ) {
-    let name = m.list.selected().map(|s| s.name.to_string()).unwrap_or_default();
+    let name = m
+        .list
+        .selected()
+        .map(|s| s.name.to_string())
+        .unwrap_or_default();
     let outer = inner(area);
     let inner = popup(
         f,

@@ -118,7 +118,10 @@ fn compact(f: &mut Frame, inner: Rect, app: &App, w: &Wizard, theme: Theme) {
     };
     let mut lines = vec![
         Line::raw(fit(" New vault, in:", width).into_owned()),
-        Line::styled(fit(&format!(" {}", app.vault_label), width).into_owned(), theme.accent()),
+        Line::styled(
+            fit(&format!(" {}", app.vault_label), width).into_owned(),
+            theme.accent(),
+        ),
         Line::from(first),
         Line::styled(
             fit(&format!(" {} {advice}", rank.label()), width).into_owned(),
@@ -129,7 +132,10 @@ fn compact(f: &mut Frame, inner: Rect, app: &App, w: &Wizard, theme: Theme) {
     if w.busy {
         lines.push(Line::styled(" creating the vault…", theme.accent()));
     } else if let Some(e) = &w.error {
-        lines.push(Line::styled(fit(&format!(" {e}"), width).into_owned(), theme.error()));
+        lines.push(Line::styled(
+            fit(&format!(" {e}"), width).into_owned(),
+            theme.error(),
+        ));
     }
     while lines.len() + 1 < inner.height as usize {
         lines.push(Line::raw(""));
