@@ -188,6 +188,9 @@ fn search_ranks_narrows_on_every_keystroke_and_esc_clears() {
     a.update(ctrl('t'), now);
     typ(&mut a, "$", now);
     assert_eq!(shown(&a), 0, "no field ends in pass");
+    a.update(ctrl('u'), now);
+    assert_eq!(a.main().unwrap().list.query(), "", "ctrl-u clears the line");
+    assert!(a.main().unwrap().filtering);
 }
 
 #[test]

@@ -213,8 +213,9 @@ pub mod context {
         History,
         Cancel,
     ];
-    /// While typing a search: printable keys are text; these take the others.
-    pub const FILTER: &[Action] = &[Cancel, NamesOnly, Up, Down, PageUp, PageDown];
+    /// While typing a search: printable keys are text, ctrl-u clears the line (as in a
+    /// shell), page keys page; these take the others.
+    pub const FILTER: &[Action] = &[Cancel, NamesOnly, Up, Down];
     /// A form: printable keys are text unless bound here (which [`super::check`] warns of).
     pub const FORM: &[Action] = &[
         Save, Cancel, NextField, PrevField, AddKey, RemoveKey, ToggleMask, Newline, Reload,

@@ -4,6 +4,8 @@
 
 use std::time::Instant;
 
+pub mod tmux;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -161,8 +161,8 @@ impl App {
             }
             (Some(Action::Up), _) => m.list.move_by(-1),
             (Some(Action::Down), _) => m.list.move_by(1),
-            (Some(Action::PageUp), _) => m.list.move_by(-page),
-            (Some(Action::PageDown), _) => m.list.move_by(page),
+            (_, KeyCode::PageUp) => m.list.move_by(-page),
+            (_, KeyCode::PageDown) => m.list.move_by(page),
             (_, KeyCode::Enter) => m.filtering = false,
             (_, KeyCode::Backspace) => {
                 let mut q = m.list.query().to_string();

@@ -169,9 +169,15 @@ fn item(
     } else {
         Style::default()
     };
-    // Extra columns as room allows: schema, version, last update.
+    // Extra columns as room allows: schema, version, last update (a ranked row first
+    // needs room to say why it matched).
+    let room = if list.ranked() {
+        width.saturating_sub(20)
+    } else {
+        width
+    };
     let mut cols = Vec::new();
-    if width >= WITH_SCHEMA {
+    if room >= WITH_SCHEMA {
         let schema = if meta.schema == "arbitrary" {
             ""
         } else {
@@ -179,10 +185,10 @@ fn item(
         };
         cols.push(pad(schema, 10));
     }
-    if width >= WITH_VERSION {
+    if room >= WITH_VERSION {
         cols.push(pad(&format!("v{}", meta.version), 5));
     }
-    if width >= WITH_UPDATED {
+    if room >= WITH_UPDATED {
         cols.push(pad(&format_time(meta.updated), 10));
     }
     let right_text = if cols.is_empty() {
