@@ -9,7 +9,9 @@
 use crate::error::Result;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version};
 pub use crate::vault::Policy;
-use crate::vault::{Change, ImportItem, ImportReport, Listing, Vault};
+use crate::vault::{
+    Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId, Vault,
+};
 
 /// Where the vault is held, for messages and `agent status`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,12 +60,20 @@ pub trait Secrets: Send + Sync {
         new_name: SecretName,
         expected: Option<u64>,
     ) -> Result<SecretMeta>;
+    /// Moves a secret into the trash (or, with `purge`, removes it for good).
     fn delete(
         &self,
         name: &SecretName,
         scope: Option<Scope>,
         expected: Option<u64>,
-    ) -> Result<SecretMeta>;
+        purge: bool,
+    ) -> Result<Deleted>;
+    /// The trashed secrets, oldest deletion first.
+    fn trash_list(&self) -> Result<Vec<TrashEntry>>;
+    /// Brings one back (under `new_name` if given); a conflict if its name is taken again.
+    fn trash_restore(&self, id: &TrashId, new_name: Option<SecretName>) -> Result<SecretMeta>;
+    /// Purges one, or all (`None`); returns how many.
+    fn trash_purge(&self, id: Option<&TrashId>) -> Result<usize>;
     fn import(
         &self,
         items: Vec<ImportItem>,
@@ -168,8 +178,19 @@ impl Secrets for Local {
         name: &SecretName,
         scope: Option<Scope>,
         expected: Option<u64>,
-    ) -> Result<SecretMeta> {
-        self.vault.delete(name, scope, expected)
+        purge: bool,
+    ) -> Result<Deleted> {
+        self.vault
+            .delete(&self.policy, name, scope, expected, purge)
+    }
+    fn trash_list(&self) -> Result<Vec<TrashEntry>> {
+        self.vault.trash_list()
+    }
+    fn trash_restore(&self, id: &TrashId, new_name: Option<SecretName>) -> Result<SecretMeta> {
+        self.vault.trash_restore(id, new_name)
+    }
+    fn trash_purge(&self, id: Option<&TrashId>) -> Result<usize> {
+        self.vault.trash_purge(id)
     }
     fn import(
         &self,
@@ -239,7 +260,7 @@ pub fn door(session: &crate::session::Session, agent: AgentUse) -> Result<Door> 
     }
     match AgentClient::connect(&session.vault_dir, spec)? {
         Found::Agent(c) => {
-            if c.status()?.unlocked {
+            if c.was_unlocked() {
                 return Ok(Door::Open(Box::new(c)));
             }
             lock.agent = Some(c);

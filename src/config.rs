@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::position::{line_col, toml_error};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -53,6 +54,10 @@ pub struct VaultConfig {
     /// read as "no limit" next to the timers' `0 = never`, yet erase every earlier version.
     #[serde(deserialize_with = "history")]
     pub history: usize,
+    /// Days a deleted secret stays in the trash before it is purged (0 = no trash: a delete
+    /// purges at once).
+    #[serde(deserialize_with = "trash_days")]
+    pub trash_days: u64,
 }
 
 impl Default for VaultConfig {
@@ -60,6 +65,7 @@ impl Default for VaultConfig {
         VaultConfig {
             path: None,
             history: crate::vault::DEFAULT_HISTORY,
+            trash_days: crate::vault::DEFAULT_TRASH_DAYS,
         }
     }
 }
@@ -132,6 +138,16 @@ fn history<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize,
         "earlier versions kept per secret; 0 would erase them all on the next update",
     )
     .map(|v| v as usize)
+}
+
+fn trash_days<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    bounded(
+        d,
+        "trash_days",
+        0,
+        3650,
+        "days a deleted secret stays in the trash; 0 keeps no trash",
+    )
 }
 
 fn idle_lock_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
@@ -294,32 +310,6 @@ fn key_lines(text: &str) -> BTreeMap<String, usize> {
         .into_iter()
         .map(|(k, v)| (k, line_col(text, v.span().start).0))
         .collect()
-}
-
-/// A TOML error of `text` (the config file, a schema file) as one line:
-/// "line L, column C: message".
-pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().trim_end().replace('\n', " ");
-    match e.span() {
-        Some(span) => {
-            let (line, col) = line_col(text, span.start);
-            format!("line {line}, column {col}: {msg}")
-        }
-        None => msg,
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset; an offset inside a character
-/// counts as that character.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]

@@ -103,6 +103,10 @@ pub enum Error {
     /// decides the exit code, its message is printed as it was written there.
     #[error("{message}")]
     Relayed { kind: ErrorKind, message: String },
+    /// Not a failure of sesame's: the command it ran (`sesame run`) ended with this exit
+    /// code, which sesame passes on without a message.
+    #[error("")]
+    Exit(i32),
     /// A remote backend failed; it knows its own exit code.
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
@@ -199,7 +203,10 @@ fn scope_hint(scope: &Option<crate::Scope>) -> String {
 impl Error {
     /// The process exit code for this error (DESIGN §3).
     pub fn exit_code(&self) -> i32 {
-        self.kind().exit_code()
+        match self {
+            Error::Exit(code) => *code,
+            _ => self.kind().exit_code(),
+        }
     }
 
     /// What kind of failure this is (see [`ErrorKind`]).
@@ -232,7 +239,7 @@ impl Error {
             Io { .. } => ErrorKind::Io,
             Storage(_) => ErrorKind::Storage,
             Usage(_) => ErrorKind::Usage,
-            Other(_) => ErrorKind::Other,
+            Other(_) | Exit(_) => ErrorKind::Other,
             Relayed { kind, .. } => *kind,
             Backend(e) => match e.exit_code() {
                 exit::REMOTE => ErrorKind::Remote,

@@ -66,6 +66,17 @@ const SHOWN: usize = 48;
 
 /// Parses `text`. Every malformed reference is reported (not only the first), in order.
 pub fn parse(text: &str) -> Result<Template<'_>, Vec<SyntaxError>> {
+    let (template, errors) = parse_all(text);
+    if errors.is_empty() {
+        Ok(template)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses `text` as far as it goes: the well-formed references, and every malformed one as
+/// an error (for `check`, which reports both kinds of problem at once).
+pub fn parse_all(text: &str) -> (Template<'_>, Vec<SyntaxError>) {
     let mut pieces = Vec::new();
     let mut errors = Vec::new();
     let mut literal_start = 0;
@@ -118,11 +129,7 @@ pub fn parse(text: &str) -> Result<Template<'_>, Vec<SyntaxError>> {
         literal_start = i;
     }
     push_text(&mut pieces, &text[literal_start..]);
-    if errors.is_empty() {
-        Ok(Template { pieces })
-    } else {
-        Err(errors)
-    }
+    (Template { pieces }, errors)
 }
 
 /// Parses a text that must be exactly one reference (a backend option such as

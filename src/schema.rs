@@ -24,8 +24,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::config::{line_col, toml_error};
 use crate::error::{Error, Result};
+use crate::position::{line_col, toml_error};
 use crate::secret::{SecretValue, Values, check_key};
 
 /// The schema of a secret created without `--schema`.

@@ -271,42 +271,33 @@ impl Secret {
     }
 }
 
-/// How the keys of two versions differ (names only, never values): the one rule behind
-/// `secret history` and the TUI's history.
+/// How the keys of one version differ from another's: names only (values are compared,
+/// never returned). Both faces show it (`secret history`, the TUI's history view).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KeyDiff {
-    /// In `to` only.
+pub struct KeyChanges {
+    /// Keys only `newer` has.
     pub added: Vec<String>,
-    /// In `from` only.
+    /// Keys only `older` has.
     pub removed: Vec<String>,
-    /// In both, with different values.
+    /// Keys both have, with different values.
     pub changed: Vec<String>,
 }
 
-impl KeyDiff {
-    pub fn between(from: &Values, to: &Values) -> KeyDiff {
-        KeyDiff {
-            added: to
-                .keys()
-                .filter(|k| !from.contains_key(*k))
-                .cloned()
-                .collect(),
-            removed: from
-                .keys()
-                .filter(|k| !to.contains_key(*k))
-                .cloned()
-                .collect(),
-            changed: to
-                .iter()
-                .filter(|(k, v)| from.get(*k).is_some_and(|f| f != *v))
-                .map(|(k, _)| k.clone())
-                .collect(),
+pub fn key_changes(older: &Values, newer: &Values) -> KeyChanges {
+    let mut c = KeyChanges::default();
+    for (k, v) in newer {
+        match older.get(k) {
+            None => c.added.push(k.clone()),
+            Some(o) if o != v => c.changed.push(k.clone()),
+            Some(_) => {}
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
-    }
+    c.removed = older
+        .keys()
+        .filter(|k| !newer.contains_key(*k))
+        .cloned()
+        .collect();
+    c
 }
 
 /// One earlier version of a secret, kept for `history` and restore.
@@ -350,26 +341,6 @@ mod tests {
             let shown = format_time(t);
             assert!(shown.starts_with("invalid time") && shown.contains(&t.to_string()));
         }
-    }
-
-    #[test]
-    fn key_diff_names_keys_only() {
-        let mut a = Values::new();
-        a.insert("x".into(), SecretValue::new("1"));
-        a.insert("y".into(), SecretValue::new("2"));
-        let mut b = Values::new();
-        b.insert("y".into(), SecretValue::new("3"));
-        b.insert("z".into(), SecretValue::new("4"));
-        let d = KeyDiff::between(&a, &b);
-        assert_eq!(
-            (d.added, d.removed, d.changed),
-            (
-                vec!["z".to_string()],
-                vec!["x".to_string()],
-                vec!["y".to_string()]
-            )
-        );
-        assert!(KeyDiff::between(&a, &a).is_empty());
     }
 
     #[test]

@@ -77,6 +77,7 @@ impl Session {
             schemas: self.schemas().clone(),
             schema_dir: self.schema_dir.clone(),
             history: self.config.vault.history,
+            trash_days: self.config.vault.trash_days,
         }
     }
 
@@ -85,6 +86,7 @@ impl Session {
         PolicySpec {
             schema_dir: self.schema_dir.clone(),
             history: self.config.vault.history,
+            trash_days: self.config.vault.trash_days,
         }
     }
 

@@ -571,7 +571,9 @@ fn delete_needs_yes_without_a_terminal() {
         .args(["secret", "delete", "db", "-y"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("Deleted secret 'db' (workspace)"));
+        .stderr(predicate::str::contains(
+            "Moved 'db' (workspace) to the trash",
+        ));
     let mut c = v.cmd();
     c.args(["secret", "get", "db"]);
     fails(c, 3, &["no secret named 'db'"]);

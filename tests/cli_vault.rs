@@ -405,7 +405,7 @@ fn delete_says_where_the_bytes_went_and_compact_runs_on_demand() {
     let v = TestVault::new();
     v.ok(&["secret", "create", "leaked", "--token=abc"]);
     v.cmd()
-        .args(["secret", "delete", "leaked", "-y"])
+        .args(["secret", "delete", "leaked", "--purge", "-y"])
         .assert()
         .success()
         .stderr(predicate::str::contains("gone from the vault's files"));

@@ -486,3 +486,87 @@ fn narrow_terminals_take_turns_between_list_and_secret() {
     let s = render(&a, 50, 16);
     assert!(s.contains("Secrets (5)") && !s.contains("Details"), "{s}");
 }
+
+#[test]
+fn undo_brings_the_last_delete_back_from_the_trash() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let gh = selected_meta(&a).unwrap().clone();
+    a.update(key('d'), now);
+    let delete = a.update(key('y'), now);
+    answer(&mut a, &delete, Outcome::Deleted(trashed(gh.clone())), now);
+    assert!(render(&a, 80, 24).contains("u undo delete"));
+    let undo = a.update(key('u'), now);
+    let Work::TrashRestore { id, new_name } = work(&undo) else {
+        panic!("{undo:?}")
+    };
+    assert_eq!(
+        (id.name.as_str(), id.generation, new_name),
+        ("github", 7, &None)
+    );
+    answer(&mut a, &undo, Outcome::Untrashed(gh), now);
+    assert_eq!(a.main().unwrap().list.len(), 5);
+    assert_eq!(selected_meta(&a).unwrap().name.as_str(), "github");
+    assert!(status(&a).contains("restored github (user) from the trash"));
+    // Nothing left to undo.
+    assert!(a.update(key('u'), now).is_empty());
+    assert!(status(&a).contains("Trash tab"));
+}
+
+#[test]
+fn the_trash_tab_lists_restores_and_purges_asking_first() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let list = a.update(key(']'), now);
+    assert!(
+        matches!(work(&list), Work::TrashList),
+        "opening the tab reads the trash"
+    );
+    let old = trash_entry(meta(Scope::Workspace, "old-db", "postgres", &["password"]));
+    let mut newer = trash_entry(meta(Scope::User, "token", "arbitrary", &["t"]));
+    newer.deleted += 10;
+    answer(
+        &mut a,
+        &list,
+        Outcome::Trash(vec![old.clone(), newer.clone()]),
+        now,
+    );
+    let s = render(&a, 80, 24);
+    assert!(s.contains("Trash (2)"), "{s}");
+    let first = s.lines().position(|l| l.contains(" token ")).unwrap();
+    let second = s.lines().position(|l| l.contains(" old-db ")).unwrap();
+    assert!(first < second, "newest deletion first:\n{s}");
+    // Purging asks; Enter is no.
+    a.update(key('d'), now);
+    assert!(render(&a, 80, 24).contains("Purge 'token' (user) from the trash"));
+    assert!(a.update(code(KeyCode::Enter), now).is_empty());
+    a.update(key('P'), now);
+    assert!(render(&a, 80, 24).contains("Purge all 2 secret(s)"));
+    let purge = a.update(key('y'), now);
+    assert!(matches!(work(&purge), Work::TrashPurge { id: None }));
+    let reload = answer(&mut a, &purge, Outcome::Purged(2), now);
+    assert!(
+        matches!(work(&reload), Work::TrashList),
+        "the tab reads the trash again"
+    );
+    assert!(status(&a).contains("gone from the vault files"));
+    // Restoring a name that is taken again asks for another name.
+    answer(&mut a, &reload, Outcome::Trash(vec![old.clone()]), now);
+    let restore = a.update(code(KeyCode::Enter), now);
+    refuse(
+        &mut a,
+        &restore,
+        ErrorKind::Exists,
+        "a secret named 'old-db' already exists",
+        now,
+    );
+    assert!(matches!(
+        a.main().unwrap().popup,
+        Some(Popup::RestoreAs { .. })
+    ));
+    let again = a.update(code(KeyCode::Enter), now);
+    assert!(matches!(
+        work(&again),
+        Work::TrashRestore { new_name: Some(n), .. } if n.as_str() == "old-db-restored"
+    ));
+}

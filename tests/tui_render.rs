@@ -229,8 +229,22 @@ fn history() {
 fn sync_tab() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(key(']'), now);
+    a.update(key('['), now); // the tabs wrap around: Secrets -> Sync
     assert_snapshot!(render(&a, 80, 24));
+}
+
+#[test]
+fn trash_tab() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let list = a.update(key(']'), now);
+    let mut older = trash_entry(meta(Scope::Workspace, "old-db", "postgres", &["password"]));
+    older.deleted -= 86_400;
+    let newer = trash_entry(meta(Scope::User, "leaked-token", "arbitrary", &["t"]));
+    answer(&mut a, &list, Outcome::Trash(vec![older, newer]), now);
+    assert_snapshot!(render(&a, 80, 24));
+    a.update(Event::Resize(44, 14), now);
+    assert_snapshot!("trash_tab_narrow", render(&a, 44, 14));
 }
 
 #[test]

@@ -213,9 +213,13 @@ fn delete_asks_first_and_enter_means_no() {
         Work::Delete { name, scope: Scope::User, expected: 2 } if name.as_str() == "github"
     ));
     let m = selected_meta(&a).unwrap().clone();
-    answer(&mut a, &intents, Outcome::Deleted(m), now);
+    answer(&mut a, &intents, Outcome::Deleted(trashed(m)), now);
     assert_eq!(a.main().unwrap().list.len(), 4);
-    assert_eq!(a.status.as_ref().unwrap().text, "deleted github (user)");
+    let status = &a.status.as_ref().unwrap().text;
+    assert!(
+        status.starts_with("deleted github (user) to the trash until 2025-12-24: u undoes"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -439,7 +443,7 @@ fn quit_and_help_and_tabs() {
     a.update(code(KeyCode::Esc), now);
     assert!(a.main().unwrap().popup.is_none());
     a.update(key(']'), now);
-    assert_eq!(a.main().unwrap().tab, sesame::tui::app::Tab::Sync);
+    assert_eq!(a.main().unwrap().tab, sesame::tui::app::Tab::Trash);
     assert!(matches!(&a.update(key('q'), now)[..], [Intent::Quit]));
 }
 

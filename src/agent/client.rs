@@ -15,7 +15,7 @@ use super::protocol::{
 use crate::api::{Holder, Secrets};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
-use crate::vault::{Change, ImportItem, ImportReport, Listing};
+use crate::vault::{Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId};
 
 /// How long a started agent may take to listen.
 const START_WAIT: Duration = Duration::from_secs(5);
@@ -23,6 +23,8 @@ const START_WAIT: Duration = Duration::from_secs(5);
 pub struct AgentClient {
     conn: Mutex<(BufReader<UnixStream>, UnixStream)>,
     pid: u32,
+    /// Whether the agent was unlocked when this client said hello.
+    unlocked_at_hello: bool,
     policy: PolicySpec,
     notices: Mutex<Vec<String>>,
 }
@@ -38,7 +40,12 @@ impl AgentClient {
     /// Connects to the agent of `vault_dir`. An agent speaking another protocol version is
     /// asked to lock (it exits) and reported as `None`, so the caller starts its own.
     pub fn connect(vault_dir: &Path, policy: PolicySpec) -> Result<Found> {
-        let socket = super::socket_path(vault_dir)?;
+        AgentClient::connect_at(&super::socket_path(vault_dir)?, policy)
+    }
+
+    /// [`AgentClient::connect`] to the socket at `socket`.
+    pub fn connect_at(socket: &Path, policy: PolicySpec) -> Result<Found> {
+        let socket = socket.to_path_buf();
         // The directory is ours and private (`socket_dir`); the socket must be too.
         if let Ok(m) = std::fs::symlink_metadata(&socket) {
             use std::os::unix::fs::MetadataExt;
@@ -69,14 +76,20 @@ impl AgentClient {
         let mut client = AgentClient {
             conn: Mutex::new((reader, stream)),
             pid: 0,
+            unlocked_at_hello: false,
             policy,
             notices: Mutex::new(Vec::new()),
         };
         match client.call(Request::Hello {
             version: PROTOCOL_VERSION,
         }) {
-            Ok(Reply::Hello { version, pid }) if version == PROTOCOL_VERSION => {
+            Ok(Reply::Hello {
+                version,
+                pid,
+                unlocked,
+            }) if version == PROTOCOL_VERSION => {
                 client.pid = pid;
+                client.unlocked_at_hello = unlocked;
                 Ok(Found::Agent(client))
             }
             // Another version (or something that is not our agent): retire it.
@@ -142,6 +155,11 @@ impl AgentClient {
 
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// Whether the agent held an unlocked vault when this client connected.
+    pub fn was_unlocked(&self) -> bool {
+        self.unlocked_at_hello
     }
 
     pub fn status(&self) -> Result<AgentStatus> {
@@ -216,7 +234,7 @@ impl Secrets for AgentClient {
     }
     fn list(&self) -> Result<Listing> {
         match self.call(Request::List)? {
-            Reply::Listing(l) => Ok(l),
+            Reply::Listing(l) => Ok(std::sync::Arc::try_unwrap(l).unwrap_or_else(|l| (*l).clone())),
             other => Err(unexpected(&other)),
         }
     }
@@ -317,12 +335,36 @@ impl Secrets for AgentClient {
         name: &SecretName,
         scope: Option<Scope>,
         expected: Option<u64>,
-    ) -> Result<SecretMeta> {
-        meta(self.call(Request::Delete {
+        purge: bool,
+    ) -> Result<Deleted> {
+        match self.call(Request::Delete {
             name: name.clone(),
             scope,
             expected,
+            purge,
+            policy: self.policy.clone(),
+        })? {
+            Reply::Deleted(d) => Ok(d),
+            other => Err(unexpected(&other)),
+        }
+    }
+    fn trash_list(&self) -> Result<Vec<TrashEntry>> {
+        match self.call(Request::TrashList)? {
+            Reply::Trash(t) => Ok(t),
+            other => Err(unexpected(&other)),
+        }
+    }
+    fn trash_restore(&self, id: &TrashId, new_name: Option<SecretName>) -> Result<SecretMeta> {
+        meta(self.call(Request::TrashRestore {
+            id: id.clone(),
+            new_name,
         })?)
+    }
+    fn trash_purge(&self, id: Option<&TrashId>) -> Result<usize> {
+        match self.call(Request::TrashPurge { id: id.cloned() })? {
+            Reply::Purged(n) => Ok(n),
+            other => Err(unexpected(&other)),
+        }
     }
     fn import(
         &self,

@@ -20,8 +20,13 @@ pub const ENV_NO_AGENT: &str = "SESAME_NO_AGENT";
 /// The directory the sockets live in: `$XDG_RUNTIME_DIR/sesame`, else `<tmp>/sesame-<uid>`.
 /// Created 0700; one that another user owns or others can enter is refused.
 pub fn socket_dir() -> Result<PathBuf> {
-    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-        Some(rt) if Path::new(&rt).is_absolute() => PathBuf::from(rt).join("sesame"),
+    socket_dir_in(std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from))
+}
+
+/// [`socket_dir`] for a given runtime directory (`None`: the temp dir fallback).
+pub fn socket_dir_in(runtime: Option<PathBuf>) -> Result<PathBuf> {
+    let dir = match runtime.filter(|p| !p.as_os_str().is_empty()) {
+        Some(rt) if rt.is_absolute() => rt.join("sesame"),
         _ => std::env::temp_dir().join(format!("sesame-{}", euid())),
     };
     let refuse = |why: String| {
@@ -59,6 +64,11 @@ pub fn socket_dir() -> Result<PathBuf> {
 
 /// The socket of the agent for `vault_dir`: one per vault directory (by its canonical path).
 pub fn socket_path(vault_dir: &Path) -> Result<PathBuf> {
+    Ok(socket_dir()?.join(socket_name(vault_dir)))
+}
+
+/// The socket's file name for `vault_dir`.
+pub fn socket_name(vault_dir: &Path) -> String {
     let canonical = std::fs::canonicalize(vault_dir).unwrap_or_else(|_| vault_dir.to_path_buf());
     let h = {
         use blake2::Digest;
@@ -67,7 +77,7 @@ pub fn socket_path(vault_dir: &Path) -> Result<PathBuf> {
         )
     };
     let name: String = h[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(socket_dir()?.join(format!("agent-{name}.sock")))
+    format!("agent-{name}.sock")
 }
 
 pub fn euid() -> u32 {

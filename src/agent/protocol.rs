@@ -14,20 +14,32 @@ use zeroize::Zeroizing;
 
 use crate::error::ErrorKind;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
-use crate::vault::{Change, ImportItem, ImportReport, Listing};
+use crate::vault::{Change, Deleted, ImportItem, ImportReport, Listing, TrashEntry, TrashId};
 
 /// Bumped on any change to these enums.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// A frame larger than this is refused (an import of 100,000 secrets is ~30 MB).
 pub const MAX_FRAME: usize = 512 * 1024 * 1024;
 
 /// What a validating request brings along: the client's schemas and history limit, so the
 /// agent gives the answer the client would give without it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PolicySpec {
     /// The directory of the client's own schemas (`<config dir>/schemas`), if any.
     pub schema_dir: Option<PathBuf>,
     pub history: usize,
+    pub trash_days: u64,
+}
+
+impl Default for PolicySpec {
+    /// The same defaults as [`crate::vault::Policy`]'s.
+    fn default() -> Self {
+        PolicySpec {
+            schema_dir: None,
+            history: crate::vault::DEFAULT_HISTORY,
+            trash_days: crate::vault::DEFAULT_TRASH_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -89,6 +101,16 @@ pub enum Request {
         name: SecretName,
         scope: Option<Scope>,
         expected: Option<u64>,
+        purge: bool,
+        policy: PolicySpec,
+    },
+    TrashList,
+    TrashRestore {
+        id: TrashId,
+        new_name: Option<SecretName>,
+    },
+    TrashPurge {
+        id: Option<TrashId>,
     },
     Import {
         items: Vec<ImportItem>,
@@ -115,10 +137,15 @@ pub struct AgentStatus {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Reply {
-    Hello { version: u32, pid: u32 },
+    /// `unlocked` saves a client that only needs to know that a round trip.
+    Hello {
+        version: u32,
+        pid: u32,
+        unlocked: bool,
+    },
     Status(AgentStatus),
     Done,
-    Listing(Listing),
+    Listing(std::sync::Arc<Listing>),
     Scope(Scope),
     Meta(SecretMeta),
     Secret(Secret),
@@ -126,7 +153,13 @@ pub enum Reply {
     Import(ImportReport),
     Export(Vec<Secret>),
     Generation(u64),
-    Error { kind: ErrorKind, message: String },
+    Deleted(Deleted),
+    Trash(Vec<TrashEntry>),
+    Purged(usize),
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
 }
 
 /// A reply and what the vault had to tell along the way (see `Vault::take_notices`).

@@ -176,6 +176,7 @@ impl Agent {
             Request::Hello { .. } => Reply::Hello {
                 version: PROTOCOL_VERSION,
                 pid: std::process::id(),
+                unlocked: vault.is_some(),
             },
             Request::Status => Reply::Status(AgentStatus {
                 pid: std::process::id(),
@@ -201,7 +202,7 @@ impl Agent {
                 Reply::Done
             }
             Request::Lock => Reply::Done,
-            Request::List => Reply::Listing(need()?.list()?),
+            Request::List => Reply::Listing(need()?.list_shared()?),
             Request::Resolve { name, scope } => Reply::Scope(need()?.resolve(&name, scope)?),
             Request::Meta { name, scope } => Reply::Meta(need()?.meta(&name, scope)?),
             Request::Get { name, scope } => Reply::Secret(need()?.get(&name, scope)?),
@@ -252,7 +253,17 @@ impl Agent {
                 name,
                 scope,
                 expected,
-            } => Reply::Meta(need()?.delete(&name, scope, expected)?),
+                purge,
+                policy,
+            } => {
+                let l = local(&policy)?;
+                Reply::Deleted(l.vault.delete(&l.policy, &name, scope, expected, purge)?)
+            }
+            Request::TrashList => Reply::Trash(need()?.trash_list()?),
+            Request::TrashRestore { id, new_name } => {
+                Reply::Meta(need()?.trash_restore(&id, new_name)?)
+            }
+            Request::TrashPurge { id } => Reply::Purged(need()?.trash_purge(id.as_ref())?),
             Request::Import {
                 items,
                 overwrite,
@@ -283,6 +294,7 @@ impl Agent {
             schemas: cache[&spec.schema_dir].0.clone(),
             schema_dir: spec.schema_dir.clone(),
             history: spec.history,
+            trash_days: spec.trash_days,
         }
     }
 

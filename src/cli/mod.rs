@@ -9,10 +9,14 @@ pub mod maintain;
 pub mod misc;
 pub mod output;
 pub mod prompt;
+pub mod refs;
+pub mod run;
 pub mod schema;
+pub mod scope;
 pub mod secret;
 pub mod start;
 pub mod transfer;
+pub mod trash;
 pub mod usage;
 pub mod values;
 
@@ -79,6 +83,14 @@ pub enum Command {
     /// Show the schemas secrets can follow
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    /// Write a file with every {{name.key}} reference replaced by its value
+    Render(refs::RenderArgs),
+    /// Check the references of files: that they parse, and that what they name exists
+    Check(refs::CheckArgs),
+    /// Ask for every secret and key a file references that the vault lacks
+    RegisterMissing(refs::RegisterArgs),
+    /// Run a command with secrets in its environment: sesame run -s db -- ./deploy.sh
+    Run(run::RunArgs),
     /// Open the vault in the agent, so later commands and the TUI need no passphrase
     Unlock,
     /// Lock the agent: it wipes its keys and exits (every value out of reach)
@@ -296,11 +308,11 @@ pub enum Usage {
 
 /// [`parse`] without printing or exiting (tests and fuzzing use it).
 pub fn try_parse(argv: Vec<OsString>) -> std::result::Result<Cli, Usage> {
-    let command = Cli::command();
+    // Built once (a warm `secret get` is mostly process start and this).
+    let mut command = Cli::command();
     let rewritten = args::rewrite_assignments(argv.clone(), &command);
     let result = command
-        .clone()
-        .try_get_matches_from(rewritten)
+        .try_get_matches_from_mut(rewritten)
         .and_then(|m| Cli::from_arg_matches(&m));
     result.map_err(|e| {
         use clap::error::ErrorKind;
@@ -369,6 +381,10 @@ pub fn run(mut cli: Cli) -> Result<()> {
         Command::Passwd(a) => init::passwd(&ctx, a),
         Command::Secret(c) => secret::run(&ctx, c),
         Command::Schema(c) => schema::run(&ctx, c),
+        Command::Render(a) => refs::render(&ctx, a),
+        Command::Check(a) => refs::check(&ctx, a),
+        Command::RegisterMissing(a) => refs::register_missing(&ctx, a),
+        Command::Run(a) => run::run(&ctx, a),
         Command::Unlock => agent::unlock(&ctx),
         Command::Lock => agent::lock(&ctx),
         Command::Agent(c) => agent::run(&ctx, c),
@@ -381,7 +397,9 @@ pub fn run(mut cli: Cli) -> Result<()> {
 
 /// Prints an error as one line and returns its exit code.
 pub fn report(e: &Error) -> i32 {
-    output::message(&format!("sesame: {e}"));
+    if !matches!(e, Error::Exit(_)) {
+        output::message(&format!("sesame: {e}"));
+    }
     e.exit_code()
 }
 

@@ -7,13 +7,15 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::output::{Table, emit, json, warn_if_shared_file, yaml};
+use super::scope::ScopeArgs;
 use super::values::{self, ValueArgs};
 use super::{Context, Format, note, prompt, transfer, warn};
 use crate::api::Secrets;
 use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
 use crate::secret::{
-    KeyDiff, Scope, Secret, SecretMeta, SecretName, Version, format_time, shadowing_note,
+    KeyChanges, Scope, Secret, SecretMeta, SecretName, Version, format_time, key_changes,
+    shadowing_note,
 };
 use crate::vault::Change;
 
@@ -39,6 +41,9 @@ pub enum SecretCommand {
     Export(transfer::ExportArgs),
     /// Import secrets from a file written by export, in one transaction
     Import(transfer::ImportArgs),
+    /// Deleted secrets: list, restore, purge
+    #[command(subcommand)]
+    Trash(super::trash::TrashCommand),
 }
 
 const VALUE_HELP: &str = "\
@@ -49,33 +54,6 @@ Values:
   -i                asks for each value (hidden); without a terminal, reads KEY=VALUE lines from stdin
 A key that is also a flag name (scope, schema, values, ...) must be given through --values.
 Only the --KEY=VALUE form is recognised; '--KEY VALUE' is an error.";
-
-/// `--scope` and its shorthand `-p`.
-#[derive(Args, Debug, Default, Clone)]
-pub struct ScopeArgs {
-    /// Scope: user (private to you) or workspace (shared); without it, user is tried first
-    #[arg(long, value_name = "user|workspace", value_parser = parse_scope)]
-    pub scope: Option<Scope>,
-    /// Short for --scope user
-    #[arg(short = 'p', long, conflicts_with = "scope")]
-    pub private: bool,
-}
-
-impl ScopeArgs {
-    pub fn get(&self) -> Option<Scope> {
-        if self.private {
-            Some(Scope::User)
-        } else {
-            self.scope
-        }
-    }
-}
-
-fn parse_scope(s: &str) -> std::result::Result<Scope, String> {
-    // Not echoed: clap's message shows the flag, and what was typed might not be a scope.
-    s.parse::<Scope>()
-        .map_err(|_| "use 'user' or 'workspace'".to_string())
-}
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
@@ -140,6 +118,10 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation (required without a terminal or with --headless)
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Remove it for good instead of moving it to the trash (for a leaked credential: its
+    /// encrypted bytes leave the vault's files too)
+    #[arg(long)]
+    pub purge: bool,
 }
 
 #[derive(Args, Debug)]
@@ -166,6 +148,7 @@ pub fn run(ctx: &Context, cmd: SecretCommand) -> Result<()> {
         SecretCommand::History(a) => history(ctx, a),
         SecretCommand::Export(a) => transfer::export(ctx, a),
         SecretCommand::Import(a) => transfer::import(ctx, a),
+        SecretCommand::Trash(c) => super::trash::run(ctx, c),
     }
 }
 
@@ -473,14 +456,23 @@ fn delete(ctx: &Context, a: DeleteArgs) -> Result<()> {
                 prompt::why_not(ctx.headless())
             )));
         }
-        if !prompt::confirm(&format!(
-            "Delete secret '{name}' ({scope}) and all its versions?"
-        ))? {
+        let question = if a.purge {
+            format!("Delete secret '{name}' ({scope}) and all its versions for good?")
+        } else {
+            format!("Move secret '{name}' ({scope}) to the trash?")
+        };
+        if !prompt::confirm(&question)? {
             return Err(Error::Other("cancelled: nothing was deleted".into()));
         }
     }
-    vault.delete(&name, Some(scope), None)?;
-    note(&format!("Deleted secret '{name}' ({scope})."));
+    let deleted = vault.delete(&name, Some(scope), None, a.purge)?;
+    match deleted.trash {
+        Some(t) => note(&format!(
+            "Moved '{name}' ({scope}) to the trash until {}: 'sesame secret trash restore {name}' brings it back, 'sesame secret trash purge {name}' removes it for good.",
+            crate::secret::format_time(t.purge_after)
+        )),
+        None => note(&format!("Deleted secret '{name}' ({scope}) for good.")),
+    }
     Ok(())
 }
 
@@ -599,10 +591,13 @@ pub fn render_history(current: &Version, older: &[Version], format: Format) -> R
 }
 
 fn version_view(v: &Version, previous: Option<&Version>, current: bool) -> VersionView {
-    let diff = previous
-        .map(|p| KeyDiff::between(&p.values, &v.values))
+    let KeyChanges {
+        added,
+        removed,
+        changed,
+    } = previous
+        .map(|p| key_changes(&p.values, &v.values))
         .unwrap_or_default();
-    let (added, removed, changed) = (diff.added, diff.removed, diff.changed);
     VersionView {
         oldest: previous.is_none(),
         version: v.version,

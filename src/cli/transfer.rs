@@ -9,7 +9,7 @@ use clap::Args;
 use zeroize::Zeroizing;
 
 use super::output::{emit, env_line, warn_if_shared_file, write_private_file};
-use super::secret::ScopeArgs;
+use super::scope::ScopeArgs;
 use super::{Context, Format, note, prompt, warn};
 use crate::envname::env_var_names;
 use crate::error::{Error, Result};

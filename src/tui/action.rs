@@ -3,7 +3,7 @@
 //! terminal).
 
 use crate::secret::{Scope, SecretName, SecretValue, Values};
-use crate::vault::Change;
+use crate::vault::{Change, TrashId};
 
 /// Everything a key can be bound to. The names are the keys of `assets/keymap.toml` and of
 /// `[tui.keys]` in the config file, and the commands of the `:` line.
@@ -278,5 +278,16 @@ pub enum Work {
         scope: Scope,
         version: u64,
         expected: u64,
+    },
+    /// What the trash holds.
+    TrashList,
+    /// Bring a trashed secret back (under another name if given).
+    TrashRestore {
+        id: TrashId,
+        new_name: Option<SecretName>,
+    },
+    /// Purge one trashed secret, or all (`None`), for good.
+    TrashPurge {
+        id: Option<TrashId>,
     },
 }

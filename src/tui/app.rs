@@ -136,6 +136,12 @@ pub enum Purpose {
         name: SecretName,
         version: u64,
     },
+    Trash,
+    TrashRestore {
+        id: crate::vault::TrashId,
+        name: SecretName,
+    },
+    TrashPurge,
 }
 
 pub struct App {
@@ -341,6 +347,7 @@ impl App {
             }
             Event::Clipboard(report) => self.on_clipboard(report, now),
         }
+        self.load_trash_if_needed(&mut out);
         if let Screen::Main(_) = &self.screen {
             let h = self.list_height();
             let area = Rect::new(0, 0, self.size.0, self.size.1);
@@ -463,6 +470,17 @@ impl App {
         {
             let mins = idle.as_secs().div_ceil(60);
             self.lock(&format!("locked after {mins} min without input"), out);
+        }
+    }
+
+    /// The Trash tab shows what the vault has now: loaded when opened and after changes.
+    fn load_trash_if_needed(&mut self, out: &mut Vec<Intent>) {
+        let want =
+            matches!(&self.screen, Screen::Main(m) if m.tab == Tab::Trash && !m.trash.loaded);
+        let asked = self.jobs.values().any(|j| j.purpose == Purpose::Trash);
+        if want && !asked {
+            let i = self.work(Purpose::Trash, "reading the trash…", Work::TrashList);
+            out.push(i);
         }
     }
 

@@ -10,7 +10,7 @@ use super::action::Ticket;
 use super::clipboard::ClipReport;
 use crate::error::{Error, ErrorKind};
 use crate::secret::{Secret, SecretMeta, Version};
-use crate::vault::Listing;
+use crate::vault::{Deleted, Listing, TrashEntry};
 
 #[derive(Debug)]
 pub enum Event {
@@ -50,7 +50,8 @@ pub enum Outcome {
         old: SecretMeta,
         new: SecretMeta,
     },
-    Deleted(SecretMeta),
+    /// Deleted: in the trash (`trash`), or gone at once when the vault keeps no trash.
+    Deleted(Deleted),
     Moved {
         old: SecretMeta,
         new: SecretMeta,
@@ -59,6 +60,11 @@ pub enum Outcome {
         current: Secret,
         versions: Vec<Version>,
     },
+    Trash(Vec<TrashEntry>),
+    /// A trashed secret is back: its metadata.
+    Untrashed(SecretMeta),
+    /// How many trashed secrets were purged.
+    Purged(usize),
 }
 
 /// Why a job failed: the error's kind (a conflict, a locked vault, a refusal...) and its

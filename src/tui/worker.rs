@@ -219,15 +219,28 @@ impl State {
                 scope,
                 expected,
             } => {
-                let meta = self.vault()?.delete(&name, Some(scope), Some(expected))?;
+                let deleted = self
+                    .vault()?
+                    .delete(&name, Some(scope), Some(expected), false)?;
                 self.wrote(1);
-                Ok(Outcome::Deleted(meta))
+                Ok(Outcome::Deleted(deleted))
             }
             Work::Move {
                 name,
                 scope,
                 expected,
             } => self.move_scope(name, scope, expected),
+            Work::TrashList => Ok(Outcome::Trash(self.vault()?.trash_list()?)),
+            Work::TrashRestore { id, new_name } => {
+                let meta = self.vault()?.trash_restore(&id, new_name)?;
+                self.wrote(1);
+                Ok(Outcome::Untrashed(meta))
+            }
+            Work::TrashPurge { id } => {
+                let n = self.vault()?.trash_purge(id.as_ref())?;
+                self.seen = None; // purging may compact: let the poll catch up
+                Ok(Outcome::Purged(n))
+            }
         }
     }
 
@@ -253,7 +266,7 @@ impl State {
         let to = scope.other();
         let old = secret.meta.clone();
         let new = v.create(name.clone(), to, &secret.meta.schema, secret.values)?;
-        if let Err(e) = v.delete(&name, Some(scope), Some(expected)) {
+        if let Err(e) = v.delete(&name, Some(scope), Some(expected), false) {
             self.seen = None; // reload: the list must show both
             return Err(Failure::new(
                 e.kind(),

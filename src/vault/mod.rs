@@ -29,6 +29,7 @@ mod snapshot;
 mod state;
 pub mod store;
 mod transfer;
+mod trash;
 mod write;
 
 pub use files::{AGENT_ROLE, restrict_umask, set_holder_role};
@@ -44,6 +45,7 @@ pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T>
     codec::decode(bytes)
 }
 pub use transfer::{ImportItem, ImportReport};
+pub use trash::{Deleted, TrashEntry, TrashId};
 pub use write::Change;
 
 use std::collections::BTreeMap;
@@ -64,6 +66,8 @@ use store::Store;
 pub const FORMAT_VERSION: u32 = 2;
 /// Earlier versions kept per secret unless configured otherwise.
 pub const DEFAULT_HISTORY: usize = 10;
+/// Days a deleted secret stays in the trash unless configured otherwise.
+pub const DEFAULT_TRASH_DAYS: u64 = 30;
 
 /// What a write is checked against and how much history it keeps: the schemas and history
 /// limit of the config in use. Passed with every write rather than held by the vault, so
@@ -76,6 +80,8 @@ pub struct Policy {
     pub schema_dir: Option<std::path::PathBuf>,
     /// Earlier versions kept per secret; at least 1.
     pub history: usize,
+    /// Days a deleted secret stays in the trash before it is purged; 0 keeps no trash.
+    pub trash_days: u64,
 }
 
 impl Default for Policy {
@@ -84,6 +90,7 @@ impl Default for Policy {
             schemas: Registry::builtin(),
             schema_dir: None,
             history: DEFAULT_HISTORY,
+            trash_days: DEFAULT_TRASH_DAYS,
         }
     }
 }
@@ -103,7 +110,7 @@ impl Policy {
 }
 
 /// The outcome of listing: every readable secret, and what did not check out.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Listing {
     pub secrets: Vec<SecretMeta>,
     /// Records that failed to open, by id (their names are sealed inside them).
@@ -133,6 +140,10 @@ pub struct Vault {
     vault_id: [u8; 16],
     /// Serializes writers in this process: held across every read-modify-write.
     write_lock: Mutex<()>,
+    /// Readers share it for the whole of one read (a meta and its body, a bucket and its
+    /// sums); a commit takes it alone while it changes the store and the state, so a reader
+    /// never sees half of a write. Taken once per public read, never nested.
+    reading: std::sync::RwLock<()>,
     /// The committed state; locked only briefly (readers check buckets against it).
     committed: Mutex<Committed>,
     /// Buckets whose commitment was checked against the records since open.
@@ -142,6 +153,9 @@ pub struct Vault {
     /// A private copy of a read-only vault's store, removed on drop.
     scratch: Option<PathBuf>,
     notices: Mutex<Vec<String>>,
+    /// The last listing and the generation it was taken at: while nothing was written, a
+    /// long-lived holder (the agent, the TUI) answers a list without decrypting again.
+    listed: Mutex<Option<(u64, std::sync::Arc<Listing>)>>,
     // Last: released after the store is closed.
     _lock: files::VaultLock,
 }
@@ -206,7 +220,7 @@ impl Vault {
         // the key block follows. Until the header exists, the directory is not a vault.
         journal::reset(dir, &vault.keys.snapshot, &vault_id, 0)?;
         let w = vault.writer()?;
-        vault.commit(&w, Vec::new())?;
+        vault.commit(&w, Vec::new(), false)?;
         header = vault.committed().header.clone();
         header.write(dir, true)?;
         drop(w);
@@ -310,11 +324,13 @@ impl Vault {
             vault_id: committed.header.vault_id,
             keys,
             write_lock: Mutex::new(()),
+            reading: std::sync::RwLock::new(()),
             committed: Mutex::new(committed),
             verified: Mutex::new(vec![false; state::BUCKETS]),
             read_only,
             scratch,
             notices: Mutex::new(Vec::new()),
+            listed: Mutex::new(None),
             _lock: lock,
         }
     }
@@ -346,6 +362,16 @@ impl Vault {
             .push(msg);
     }
 
+    /// A consistent view for one read (see `reading`).
+    fn read_view(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.reading.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Excludes readers while a commit or a store swap is applied.
+    pub(super) fn write_view(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.reading.write().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn store(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -368,6 +394,26 @@ impl Vault {
     /// Every secret's metadata, sorted by scope then name, with every record's integrity
     /// checked. Values are not decrypted.
     pub fn list(&self) -> Result<Listing> {
+        Ok(self.list_shared()?.as_ref().clone())
+    }
+
+    /// [`Vault::list`], shared: the same listing again while the vault is unchanged (this
+    /// process is its only writer, so the generation says when to look again).
+    pub fn list_shared(&self) -> Result<std::sync::Arc<Listing>> {
+        let _view = self.read_view();
+        let generation = self.committed().state.generation;
+        let mut cached = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((g, l)) = cached.as_ref()
+            && *g == generation
+        {
+            return Ok(l.clone());
+        }
+        let listing = std::sync::Arc::new(self.list_unguarded()?);
+        *cached = Some((generation, listing.clone()));
+        Ok(listing)
+    }
+
+    pub(super) fn list_unguarded(&self) -> Result<Listing> {
         let mut raw = Vec::new();
         let mut scan_error = None;
         for r in self.store().scan(&[KIND_META]) {
@@ -422,6 +468,16 @@ impl Vault {
                         damaged_buckets.insert(bucket);
                     }
                 }
+            }
+        }
+        // Trash records are in the commitment too (they are few: hashed, checked, not listed).
+        for r in self.store().scan(&[record::KIND_TRASH]) {
+            let (key, blob) = r?;
+            tally.add(&self.keys, &key, &blob);
+            if self.open_trash(&key, &blob).is_err() {
+                out.damaged
+                    .push(format!("{} (in the trash)", record::record_id(&key)));
+                damaged_buckets.insert(usize::from(key[1]));
             }
         }
         // A bucket that does not add up because one of its records is damaged is explained
@@ -480,6 +536,15 @@ impl Vault {
 
     /// Which scope `name` resolves to: the given one, else user first, then workspace.
     pub fn resolve(&self, name: &SecretName, scope: Option<Scope>) -> Result<Scope> {
+        let _view = self.read_view();
+        self.resolve_unguarded(name, scope)
+    }
+
+    pub(super) fn resolve_unguarded(
+        &self,
+        name: &SecretName,
+        scope: Option<Scope>,
+    ) -> Result<Scope> {
         let order: &[Scope] = match scope {
             Some(ref s) => std::slice::from_ref(s),
             None => &Scope::LOOKUP_ORDER,
@@ -499,11 +564,13 @@ impl Vault {
     }
 
     pub fn meta(&self, name: &SecretName, scope: Option<Scope>) -> Result<SecretMeta> {
-        let scope = self.resolve(name, scope)?;
+        let _view = self.read_view();
+        let scope = self.resolve_unguarded(name, scope)?;
         Ok(self.read_meta(name, scope)?.public())
     }
 
     pub fn get(&self, name: &SecretName, scope: Option<Scope>) -> Result<Secret> {
+        let _view = self.read_view();
         let (meta, body) = self.load(name, scope)?;
         Ok(Secret {
             meta: meta.public(),
@@ -517,6 +584,7 @@ impl Vault {
         name: &SecretName,
         scope: Option<Scope>,
     ) -> Result<(Secret, Vec<Version>)> {
+        let _view = self.read_view();
         let (meta, body) = self.load(name, scope)?;
         Ok((
             Secret {
@@ -530,8 +598,9 @@ impl Vault {
     // ---- records ----------------------------------------------------------------------
 
     /// Resolves the scope and reads both records of a secret.
+    /// (Callers hold a read view, or the write lock: no commit runs in between.)
     fn load(&self, name: &SecretName, scope: Option<Scope>) -> Result<(MetaV2, BodyV2)> {
-        let scope = self.resolve(name, scope)?;
+        let scope = self.resolve_unguarded(name, scope)?;
         let meta = self.read_meta(name, scope)?;
         let body = self.read_body(&meta)?;
         Ok((meta, body))
@@ -593,11 +662,18 @@ impl Vault {
         }
         let mut tally = Tally::default();
         let mut damaged = Vec::new();
-        for r in self.store().scan(&[key[0], key[1]]) {
-            let (k, blob) = r?;
-            tally.add(&self.keys, &k, &blob);
-            if self.open_meta(&k, &blob).is_err() {
-                damaged.push(record::record_id(&k));
+        for kind in record::ANCHORED_KINDS {
+            for r in self.store().scan(&[kind, key[1]]) {
+                let (k, blob) = r?;
+                tally.add(&self.keys, &k, &blob);
+                let opens = if kind == KIND_META {
+                    self.open_meta(&k, &blob).is_ok()
+                } else {
+                    self.open_trash(&k, &blob).is_ok()
+                };
+                if !opens {
+                    damaged.push(record::record_id(&k));
+                }
             }
         }
         if tally.buckets[b] == self.committed().state.buckets[b] {
@@ -623,6 +699,7 @@ impl Drop for Vault {
         // cheap or overdue, else a snapshot is written when one is due. Best effort: a
         // failure here loses nothing, the store is intact.
         if self.read_only.is_none() && self.committed().wrote {
+            let _ = self.purge_expired();
             let compacted = self.scrub().unwrap_or(false);
             if !compacted {
                 let _ = self.snapshot_if_due(false);

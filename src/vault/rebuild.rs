@@ -13,9 +13,13 @@ use std::path::{Path, PathBuf};
 
 use super::files;
 use super::header::{self, Header};
-use super::record::{BodyV2, KIND_BODY, KIND_META, KNOWN_KINDS, Keys, MetaV2};
+use super::record::{
+    BodyV2, KIND_BODY, KIND_META, KIND_STATE, KIND_TRASH, KIND_TRASH_BODY, KNOWN_KINDS, Keys,
+    MetaV2,
+};
 use super::state::StateV2;
 use super::store::{Batch, Store};
+use super::trash::TrashV2;
 use super::{Vault, account_of, snapshot};
 use crate::crypto::{KdfParams, Key};
 use crate::error::{Error, Result};
@@ -69,6 +73,23 @@ impl Builder {
             }?;
         }
         Ok(())
+    }
+
+    /// Seals and adds both records of a trashed secret.
+    pub fn put_trash(&mut self, record: &TrashV2, body: &BodyV2) -> Result<()> {
+        let (scope, name, g) = (
+            record.meta.scope,
+            &record.meta.name,
+            record.deleted_generation,
+        );
+        let tk = self.keys.trash_key(KIND_TRASH, scope, name, g);
+        let uk = self.keys.trash_key(KIND_TRASH_BODY, scope, name, g);
+        let t = self.keys.seal(&self.vault_id, &tk, None, record);
+        let u = self
+            .keys
+            .seal(&self.vault_id, &uk, Some(record.binding()), body);
+        self.put_raw(&tk, t)?;
+        self.put_raw(&uk, u)
     }
 
     /// Seals and adds both records of a secret (its meta keeps its own generation).
@@ -158,6 +179,7 @@ impl Vault {
     /// every snapshot, then writes a fresh snapshot.
     /// (The caller holds the write lock; readers wait for the swap.)
     pub(super) fn switch_to(&self, store: Store, state: StateV2, header: Header) -> Result<()> {
+        let view = self.write_view();
         let old = std::mem::replace(
             &mut *self.store.write().unwrap_or_else(|p| p.into_inner()),
             store,
@@ -175,29 +197,21 @@ impl Vault {
             .unwrap_or_else(|p| p.into_inner())
             .iter_mut()
             .for_each(|v| *v = false);
+        drop(view);
         fs::remove_dir_all(&old_dir).map_err(|e| files::io_err("cannot remove", &old_dir, e))?;
         files::sync_dir(&self.dir)?;
         self.replace_snapshots()
     }
 
-    /// Every (meta, body) pair of the live store, checked; unknown record kinds (a newer
-    /// sesame's) stop the rebuild rather than being dropped.
-    fn for_each_secret(&self, f: &mut dyn FnMut(&MetaV2, &BodyV2) -> Result<()>) -> Result<()> {
-        self.store().for_each(&[], &mut |key, blob| {
-            match key.first() {
-                Some(&KIND_META) => {
-                    let meta = self
-                        .open_meta(key, blob)
-                        .map_err(|_| damaged_record(key))?;
-                    let body = self.read_body(&meta)?;
-                    f(&meta, &body)
-                }
-                Some(k) if KNOWN_KINDS.contains(k) => Ok(()),
-                _ => Err(Error::Storage(format!(
-                    "the vault holds a record of a kind this sesame does not know ({:?}): upgrade sesame before rewriting the vault",
-                    key.first().map(|&b| b as char)
-                ))),
-            }
+    /// Every record of the live store, in order; unknown record kinds (a newer sesame's)
+    /// stop the rebuild rather than being dropped.
+    fn for_each_known(&self, f: &mut super::store::Visit<'_>) -> Result<()> {
+        self.store().for_each(&[], &mut |key, blob| match key.first() {
+            Some(k) if KNOWN_KINDS.contains(k) => f(key, blob),
+            _ => Err(Error::Storage(format!(
+                "the vault holds a record of a kind this sesame does not know ({:?}): upgrade sesame before rewriting the vault",
+                key.first().map(|&b| b as char)
+            ))),
         })
     }
 
@@ -225,7 +239,20 @@ impl Vault {
             String::new(),
         )?;
         let mut builder = Builder::new(&self.dir, new_keys, self.vault_id, generation)?;
-        self.for_each_secret(&mut |meta, body| builder.put_secret(meta, body))?;
+        // Every record re-sealed under the new key: secrets, and the trash.
+        self.for_each_known(&mut |key, blob| match key.first() {
+            Some(&KIND_META) => {
+                let meta = self.open_meta(key, blob).map_err(|_| damaged_record(key))?;
+                let body = self.read_body(&meta)?;
+                builder.put_secret(&meta, &body)
+            }
+            Some(&KIND_TRASH) => {
+                let id = self.trash_id_of(key, blob)?;
+                let (_, record, _, body) = self.read_trash(&id)?;
+                builder.put_trash(&record, &body)
+            }
+            _ => Ok(()),
+        })?;
         builder.state.scrub_pending = false;
         self.retire_recovery_files()?;
         let (store, state, header, keys) = builder.finish(header)?;
@@ -262,17 +289,13 @@ impl Vault {
         };
         let keys = Keys::new(self.keys.vault.clone());
         let mut builder = Builder::new(&self.dir, keys, self.vault_id, generation)?;
-        // Records move as they are: still sealed under the same key for the same place.
-        self.for_each_secret(&mut |meta, _| {
-            for kind in [KIND_META, KIND_BODY] {
-                let key = self.keys.secret_key(kind, meta.scope, &meta.name);
-                let blob = self
-                    .store()
-                    .get(&key)?
-                    .ok_or_else(|| damaged_record(&key))?;
-                builder.put_raw(&key, blob)?;
+        // The live records move as they are, still sealed under the same key for the same
+        // place; only what sled's log kept of older and deleted ones is left behind.
+        self.for_each_known(&mut |key, blob| {
+            if key.first() == Some(&KIND_STATE) {
+                return Ok(());
             }
-            Ok(())
+            builder.put_raw(key, blob.to_vec())
         })?;
         builder.state.scrub_pending = false;
         self.retire_recovery_files()?;

@@ -22,10 +22,20 @@ pub const KIND_META: u8 = b'm';
 pub const KIND_BODY: u8 = b'b';
 /// The state record (generation, count, commitment). One per store.
 pub const KIND_STATE: u8 = b'#';
+/// A deleted secret's metadata, kept in the trash until purged. Committed to like a meta.
+pub const KIND_TRASH: u8 = b't';
+/// A deleted secret's values, bound to its trash record.
+pub const KIND_TRASH_BODY: u8 = b'u';
 /// The record kinds a store of this format may hold; anything else is from a newer sesame.
-pub const KNOWN_KINDS: [u8; 3] = [KIND_META, KIND_BODY, KIND_STATE];
+pub const KNOWN_KINDS: [u8; 5] = [
+    KIND_META,
+    KIND_BODY,
+    KIND_STATE,
+    KIND_TRASH,
+    KIND_TRASH_BODY,
+];
 /// Kinds whose records are counted in the commitment (the others hang off one of them).
-pub const ANCHORED_KINDS: [u8; 1] = [KIND_META];
+pub const ANCHORED_KINDS: [u8; 2] = [KIND_META, KIND_TRASH];
 
 /// Bytes of the keyed hash of (scope, name) in record keys: 128 bits, so a collision needs
 /// ~2^64 secrets (names are not chosen by someone who knows the index key).
@@ -71,6 +81,14 @@ impl Keys {
         let mut k = Vec::with_capacity(1 + NAME_HASH_LEN);
         k.push(kind);
         k.extend_from_slice(&h[..NAME_HASH_LEN]);
+        k
+    }
+
+    /// Key of a trash record: like the secret's, then the generation that deleted it (big
+    /// endian, so a name's deletions sort oldest first), so one name can be deleted again.
+    pub fn trash_key(&self, kind: u8, scope: Scope, name: &SecretName, generation: u64) -> Vec<u8> {
+        let mut k = self.secret_key(kind, scope, name);
+        k.extend_from_slice(&generation.to_be_bytes());
         k
     }
 

@@ -74,6 +74,8 @@ struct StoreSurvey {
     /// Keys of metas that failed to open (to match them with a snapshot's copy).
     damaged_keys: BTreeSet<Vec<u8>>,
     unknown_kinds: usize,
+    /// Trashed secrets (committed to; `recover` does not carry them over).
+    trashed: usize,
     tally: Tally,
     scan_error: Option<String>,
 }
@@ -119,6 +121,7 @@ fn survey_store(store_dir: &Path, keys: &Keys, vault_id: &[u8; 16]) -> StoreSurv
         damaged: Vec::new(),
         damaged_keys: BTreeSet::new(),
         unknown_kinds: 0,
+        trashed: 0,
         tally: Tally::default(),
         scan_error: None,
     };
@@ -160,6 +163,10 @@ fn survey_store(store_dir: &Path, keys: &Keys, vault_id: &[u8; 16]) -> StoreSurv
             }
             Some(&KIND_BODY) => {
                 bodies.insert(key, blob);
+            }
+            Some(&super::record::KIND_TRASH) => {
+                s.tally.add(keys, &key, &blob);
+                s.trashed += 1;
             }
             Some(&KIND_STATE) => {
                 s.state = keys
@@ -615,6 +622,12 @@ impl Vault {
         if let Err(e) = &store.opened {
             report.notes.push(format!(
                 "the store could not be opened ({e}); everything came from snapshots"
+            ));
+        }
+        if store.trashed > 0 {
+            report.notes.push(format!(
+                "{} secret(s) in the trash were not carried over (recovery brings back live secrets)",
+                store.trashed
             ));
         }
         if let Some(acc) = account.filter(|_| s.header_note.is_none())

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{ANCHORED_KINDS, Keys};
+use super::record::{ANCHORED_KINDS, KIND_META, Keys};
 use crate::secret::Timestamp;
 
 pub const BUCKETS: usize = 256;
@@ -55,10 +55,13 @@ impl StateV2 {
         if let Some(new) = new {
             self.buckets[b] = self.buckets[b].wrapping_add(keys.commit_hash(key, new));
         }
-        match (old.is_some(), new.is_some()) {
-            (false, true) => self.count += 1,
-            (true, false) => self.count = self.count.saturating_sub(1),
-            _ => {}
+        // The count is of live secrets (trash records are committed to, not counted).
+        if key.first() == Some(&KIND_META) {
+            match (old.is_some(), new.is_some()) {
+                (false, true) => self.count += 1,
+                (true, false) => self.count = self.count.saturating_sub(1),
+                _ => {}
+            }
         }
     }
 }
@@ -90,7 +93,9 @@ impl Tally {
     pub fn add(&mut self, keys: &Keys, key: &[u8], blob: &[u8]) {
         if let Some(b) = bucket_of(key) {
             self.buckets[b] = self.buckets[b].wrapping_add(keys.commit_hash(key, blob));
-            self.count += 1;
+            if key.first() == Some(&KIND_META) {
+                self.count += 1;
+            }
         }
     }
 

@@ -39,7 +39,8 @@ pub struct ImportItem {
 impl Vault {
     /// Every secret with its values (for export), optionally of one scope.
     pub fn export(&self, scope: Option<Scope>) -> Result<Vec<Secret>> {
-        let listing = self.list()?;
+        let _view = self.read_view();
+        let listing = self.list_unguarded()?;
         if let Some(id) = listing.damaged.first() {
             return Err(Error::CorruptRecord {
                 what: format!("record {id}"),
@@ -178,7 +179,7 @@ impl Vault {
                 }
             }
             if !records.is_empty() {
-                self.commit(&w, records)?;
+                self.commit(&w, records, false)?;
             }
             return Ok(report);
         }

@@ -7,6 +7,7 @@
 use super::header::Account;
 use super::record::{BodyV2, KIND_BODY, KIND_META, Keys, MetaV2, VersionV2};
 use super::store::Batch;
+use super::trash::Deleted;
 use super::{Policy, Vault, WriteToken, account_of};
 use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
@@ -46,7 +47,14 @@ impl Vault {
     }
 
     /// Commits `changes` as the next write generation: store first (durably), then header.
-    pub(super) fn commit(&self, _: &WriteToken<'_>, changes: Vec<RecordChange>) -> Result<()> {
+    /// `purges`: the write removes records meant to be gone (a purge, a delete without
+    /// trash), so a compaction is due to take their bytes out of sled's log.
+    pub(super) fn commit(
+        &self,
+        _: &WriteToken<'_>,
+        changes: Vec<RecordChange>,
+        purges: bool,
+    ) -> Result<()> {
         let mut state = self.committed().state.clone();
         let mut batch = Batch::default();
         // Groups whose sum must be taken again from the records: a damaged record's original
@@ -78,9 +86,6 @@ impl Vault {
                 None => None,
             };
             state.account(&self.keys, &key, old.as_deref(), new.as_deref());
-            if old.is_some() && new.is_none() && key.first() == Some(&KIND_META) {
-                state.scrub_pending = true;
-            }
             match new {
                 Some(blob) => batch.insert(&key, blob),
                 None => batch.remove(&key),
@@ -105,6 +110,9 @@ impl Vault {
             }
             state.buckets[b] = sum;
         }
+        if purges {
+            state.scrub_pending = true;
+        }
         state.generation += 1;
         let state_key = Keys::state_key();
         let state_blob = self.keys.seal(&self.vault_id, &state_key, None, &state);
@@ -112,6 +120,8 @@ impl Vault {
             j.push((state_key.clone(), Some(state_blob.clone())));
         }
         batch.insert(&state_key, state_blob);
+        // Readers wait while the store and the state change together.
+        let view = self.write_view();
         self.store().apply(batch)?;
         // The journal lets `recover` replay this write if the store is lost. A write too big
         // to journal gets a snapshot instead, which starts a new journal.
@@ -123,6 +133,7 @@ impl Vault {
         c.state = state;
         c.wrote = true;
         c.header.set_account(&self.keys.header, &account);
+        drop(view);
         let written = c.header.write(&self.dir, false);
         drop(c);
         if let Err(e) = written {
@@ -215,7 +226,7 @@ impl Vault {
             history: Vec::new(),
         };
         let records = self.seal_secret(generation, &meta, &body);
-        self.commit(&w, records.into())?;
+        self.commit(&w, records.into(), false)?;
         Ok(meta)
     }
 
@@ -289,7 +300,7 @@ impl Vault {
         expected: Option<u64>,
     ) -> Result<SecretMeta> {
         let w = self.writer()?;
-        let scope = self.resolve(name, scope)?;
+        let scope = self.resolve_unguarded(name, scope)?;
         if &new_name == name {
             let meta = self.read_meta(name, scope)?;
             check_expected(&meta, expected)?;
@@ -311,51 +322,63 @@ impl Vault {
         meta.name = new_name;
         meta.updated = now().max(meta.updated);
         records.extend(self.seal_secret(self.next_generation(&w), &meta, &body));
-        self.commit(&w, records)?;
+        self.commit(&w, records, false)?;
         Ok(meta)
     }
 
-    /// Deletes a secret and its history. A damaged secret can still be deleted (that is how
-    /// it is cleared away); its metadata is then unknown, so the caller gets the name and
-    /// scope alone. The sealed bytes leave the live files at the next compaction (see
-    /// [`Vault::compact`]).
+    /// Deletes a secret: into the trash (values and history kept, sealed, until restored or
+    /// purged; see `trash.rs`), or gone at once with `purge`, when the policy keeps no
+    /// trash, or when its records are damaged (that is how a damaged secret is cleared
+    /// away; its metadata is then unknown, so the caller gets the name and scope alone).
+    /// Purged records leave the live files at the next compaction (at once when cheap).
     pub fn delete(
         &self,
+        policy: &Policy,
         name: &SecretName,
         scope: Option<Scope>,
         expected: Option<u64>,
-    ) -> Result<SecretMeta> {
+        purge: bool,
+    ) -> Result<Deleted> {
         let w = self.writer()?;
-        let scope = self.resolve(name, scope)?;
-        let meta = match self.read_meta(name, scope) {
-            Ok(m) => {
-                check_expected(&m, expected)?;
-                m.public()
+        let scope = self.resolve_unguarded(name, scope)?;
+        let loaded = match self.load(name, Some(scope)) {
+            Ok(pair) => {
+                check_expected(&pair.0, expected)?;
+                Some(pair)
             }
-            Err(Error::Tampered { .. }) | Err(Error::CorruptRecord { .. }) => SecretMeta {
-                name: name.clone(),
-                scope,
-                schema: String::new(),
-                keys: Vec::new(),
-                created: 0,
-                updated: 0,
-                version: 0,
-            },
+            Err(Error::Tampered { .. }) | Err(Error::CorruptRecord { .. }) => None,
             Err(e) => return Err(e),
         };
-        self.commit(&w, self.remove_secret(scope, name).into())?;
+        let mut records: Vec<RecordChange> = self.remove_secret(scope, name).into();
+        let (meta, trash) = match loaded {
+            Some((meta, body)) if !purge && policy.trash_days > 0 => {
+                let (moved, entry) =
+                    self.trash_records(policy, self.next_generation(&w), &meta, &body);
+                records.extend(moved);
+                (meta.public(), Some(entry))
+            }
+            Some((meta, _)) => (meta.public(), None),
+            None => (
+                SecretMeta {
+                    name: name.clone(),
+                    scope,
+                    schema: String::new(),
+                    keys: Vec::new(),
+                    created: 0,
+                    updated: 0,
+                    version: 0,
+                },
+                None,
+            ),
+        };
+        let purged = trash.is_none();
+        self.commit(&w, records, purged)?;
         drop(w);
-        // Deleted means gone from the live files: at once when that is cheap.
-        self.notice(match self.scrub() {
-            Ok(true) => format!("the encrypted bytes of '{name}' are gone from the vault's files"),
-            Ok(false) => format!(
-                "the encrypted bytes of '{name}' leave the vault's files within a day, or now with 'sesame compact'"
-            ),
-            Err(e) => format!(
-                "'{name}' is deleted, but the vault could not be compacted ({e}): run 'sesame compact'"
-            ),
-        });
-        Ok(meta)
+        if purged {
+            // Deleted means gone from the live files: at once when that is cheap.
+            self.say_scrubbed(&format!("'{name}'"));
+        }
+        Ok(Deleted { meta, trash })
     }
 
     /// Makes `values` the next version of a secret and writes it durably.
@@ -370,7 +393,7 @@ impl Vault {
     ) -> Result<SecretMeta> {
         let (meta, body) = next_version(policy, meta.public(), body, schema, values);
         let records = self.seal_secret(self.next_generation(w), &meta, &body);
-        self.commit(w, records.into())?;
+        self.commit(w, records.into(), false)?;
         Ok(meta)
     }
 

@@ -78,6 +78,27 @@ pub fn listing(metas: Vec<SecretMeta>) -> Listing {
     }
 }
 
+/// What the vault answers to a delete: the secret, in the trash until a month later.
+pub fn trashed(meta: SecretMeta) -> sesame::vault::Deleted {
+    sesame::vault::Deleted {
+        trash: Some(trash_entry(meta.clone())),
+        meta,
+    }
+}
+
+pub fn trash_entry(meta: SecretMeta) -> sesame::vault::TrashEntry {
+    sesame::vault::TrashEntry {
+        id: sesame::vault::TrashId {
+            scope: meta.scope,
+            name: meta.name.clone(),
+            generation: 7,
+        },
+        meta,
+        deleted: 1_764_000_000,
+        purge_after: 1_766_592_000,
+    }
+}
+
 /// An unlocked app showing `metas` (opened as the runtime does: the first job, answered).
 pub fn unlocked(metas: Vec<SecretMeta>, now: Instant) -> App {
     let mut a = app(true, now);

@@ -120,13 +120,66 @@ impl App {
                 }
                 self.info(msg);
             }
-            (_, Outcome::Deleted(meta)) => {
+            (_, Outcome::Deleted(d)) => {
+                let meta = d.meta;
+                let msg = match &d.trash {
+                    Some(e) => format!(
+                        "deleted {} ({}) to the trash until {}: {} undoes; purge it in the Trash tab to remove it for good",
+                        meta.name,
+                        meta.scope,
+                        format_date(e.purge_after),
+                        self.keymap.short(Action::Undo)
+                    ),
+                    None => format!(
+                        "deleted {} ({}) for good (this vault keeps no trash)",
+                        meta.name, meta.scope
+                    ),
+                };
                 if let Screen::Main(m) = &mut self.screen {
                     m.revealed = None;
                     m.list.remove(meta.scope, &meta.name);
                     m.key_cursor = 0;
+                    m.last_deleted = d.trash;
+                    m.trash.loaded = false;
                 }
-                self.info(format!("deleted {} ({})", meta.name, meta.scope));
+                self.info(msg);
+            }
+            (_, Outcome::Trash(mut entries)) => {
+                if let Screen::Main(m) = &mut self.screen {
+                    entries.reverse(); // newest deletion first
+                    m.trash.selected = m.trash.selected.min(entries.len().saturating_sub(1));
+                    m.trash.entries = entries;
+                    m.trash.loaded = true;
+                }
+            }
+            (Purpose::TrashRestore { id, .. }, Outcome::Untrashed(meta)) => {
+                let msg = format!("restored {} ({}) from the trash", meta.name, meta.scope);
+                if let Screen::Main(m) = &mut self.screen {
+                    if matches!(m.popup, Some(Popup::RestoreAs { .. })) {
+                        m.popup = None;
+                    }
+                    m.trash.entries.retain(|e| e.id != id);
+                    m.trash.selected = m
+                        .trash
+                        .selected
+                        .min(m.trash.entries.len().saturating_sub(1));
+                    if m.last_deleted.as_ref().is_some_and(|e| e.id == id) {
+                        m.last_deleted = None;
+                    }
+                    m.list.upsert(meta);
+                }
+                self.info(msg);
+            }
+            (_, Outcome::Purged(n)) => {
+                if let Screen::Main(m) = &mut self.screen {
+                    m.trash.loaded = false;
+                    if m.last_deleted.is_some() {
+                        m.last_deleted = None;
+                    }
+                }
+                self.info(format!(
+                    "purged {n} secret(s) from the trash: gone from the vault files for good"
+                ));
             }
             (_, Outcome::Moved { old, new }) => {
                 if let Screen::Main(m) = &mut self.screen {
@@ -245,6 +298,8 @@ impl App {
             revealed: None,
             popup: None,
             command: None,
+            trash: TrashView::default(),
+            last_deleted: None,
         }));
         if let Some(p) = problem {
             self.error(p);
@@ -305,6 +360,18 @@ impl App {
                     self.error(format!("saving {name} failed: {}", f.message));
                 }
             }
+            Purpose::TrashRestore { id, name }
+                if matches!(f.kind, ErrorKind::Conflict | ErrorKind::Exists) =>
+            {
+                // Its name is taken again: offer another.
+                if let Screen::Main(m) = &mut self.screen {
+                    m.popup = Some(Popup::RestoreAs {
+                        id,
+                        input: Box::new(plain_input(&format!("{name}-restored"))),
+                        error: Some(f.message),
+                    });
+                }
+            }
             Purpose::Rename { name, .. } => {
                 if let Screen::Main(m) = &mut self.screen
                     && let Some(Popup::Rename { error, name: n, .. }) = &mut m.popup
@@ -323,6 +390,8 @@ impl App {
                         format!("restoring version {version} of {name}")
                     }
                     Purpose::History { name, .. } => format!("reading the history of {name}"),
+                    Purpose::TrashRestore { name, .. } => format!("restoring {name}"),
+                    Purpose::TrashPurge => "purging".to_string(),
                     Purpose::Edit { name, .. } | Purpose::FormReload { name, .. } => {
                         format!("loading {name}")
                     }
@@ -341,6 +410,11 @@ impl App {
             }
         }
     }
+}
+
+/// `2026-01-31` for a timestamp (the trash's dates need no time of day).
+fn format_date(t: u64) -> String {
+    crate::secret::format_time(t).chars().take(10).collect()
 }
 
 fn close_form(m: &mut Main) {

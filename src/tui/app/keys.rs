@@ -135,6 +135,7 @@ impl App {
     pub(super) fn context(&self) -> &'static [Action] {
         match self.main() {
             Some(m) if m.tab == Tab::Sync => context::SYNC,
+            Some(m) if m.tab == Tab::Trash => context::TRASH,
             Some(m) if m.focus == Focus::Detail => context::DETAIL,
             _ => context::LIST,
         }
@@ -228,6 +229,7 @@ impl App {
             Action::NextTab => m.tab = m.tab.step(1),
             Action::PrevTab => m.tab = m.tab.step(-1),
             _ if m.tab == Tab::Sync => {}
+            _ if m.tab == Tab::Trash => self.act_in_trash(action, out),
             Action::Filter => {
                 m.filtering = true;
                 m.focus = Focus::List;
@@ -314,6 +316,7 @@ impl App {
                     Scope::default(),
                 ))));
             }
+            Action::Undo => self.undo(out),
             _ => self.act_on_selected(action, now, out),
         }
     }
@@ -424,7 +427,9 @@ impl App {
                     lines: vec![
                         format!("Delete '{name}' from the {scope} scope?"),
                         String::new(),
-                        "Its values and earlier versions go with it.".into(),
+                        "It goes to the trash with its history: u brings it back.".into(),
+                        "To remove it for good (a leaked credential), purge it in the Trash tab."
+                            .into(),
                     ],
                     yes: "delete",
                     on_yes: OnYes::Delete {
@@ -440,8 +445,8 @@ impl App {
                 let mut lines = vec![
                     format!("Move '{name}' from the {scope} to the {to} scope?"),
                     String::new(),
-                    format!("It becomes a new secret there (version 1, no history);"),
-                    format!("the {scope} one is deleted."),
+                    "It becomes a new secret there (version 1, no history);".to_string(),
+                    format!("the {scope} one goes to the trash."),
                 ];
                 if m.list.contains(to, &name) {
                     lines.push(format!(
@@ -471,7 +476,101 @@ impl App {
                 );
                 out.push(i);
             }
-            Action::Undo => self.error("nothing to undo"),
+            _ => {}
+        }
+    }
+
+    /// `u`: the last delete back from the trash.
+    fn undo(&mut self, out: &mut Vec<Intent>) {
+        let Some(e) = self.main().and_then(|m| m.last_deleted.clone()) else {
+            return self.error(format!(
+                "nothing to undo here: deleted secrets wait in the Trash tab ({})",
+                self.keymap.short(Action::NextTab)
+            ));
+        };
+        let i = self.work(
+            Purpose::TrashRestore {
+                id: e.id.clone(),
+                name: e.meta.name.clone(),
+            },
+            format!("restoring {} from the trash…", e.meta.name),
+            Work::TrashRestore {
+                id: e.id,
+                new_name: None,
+            },
+        );
+        out.push(i);
+    }
+
+    /// Actions on the Trash tab: move, restore, purge one, empty it (asking first).
+    fn act_in_trash(&mut self, action: Action, out: &mut Vec<Intent>) {
+        let page = self.list_height().saturating_sub(1).max(1);
+        let Screen::Main(m) = &mut self.screen else {
+            return;
+        };
+        let t = &mut m.trash;
+        let last = t.entries.len().saturating_sub(1);
+        match action {
+            Action::Up => t.selected = t.selected.saturating_sub(1),
+            Action::Down => t.selected = (t.selected + 1).min(last),
+            Action::PageUp => t.selected = t.selected.saturating_sub(page),
+            Action::PageDown => t.selected = (t.selected + page).min(last),
+            Action::Top => t.selected = 0,
+            Action::Bottom => t.selected = last,
+            Action::Cancel => m.tab = Tab::Secrets,
+            Action::Restore | Action::Undo => {
+                let Some(e) = t.selected().cloned() else {
+                    return self.error("the trash is empty");
+                };
+                let i = self.work(
+                    Purpose::TrashRestore {
+                        id: e.id.clone(),
+                        name: e.meta.name.clone(),
+                    },
+                    format!("restoring {}…", e.meta.name),
+                    Work::TrashRestore {
+                        id: e.id,
+                        new_name: None,
+                    },
+                );
+                out.push(i);
+            }
+            Action::Delete => {
+                let Some(e) = t.selected().cloned() else {
+                    return self.error("the trash is empty");
+                };
+                m.popup = Some(Popup::Confirm(Box::new(Confirm {
+                    title: "purge?".into(),
+                    lines: vec![
+                        format!(
+                            "Purge '{}' ({}) from the trash, for good?",
+                            e.meta.name, e.meta.scope
+                        ),
+                        String::new(),
+                        "Its values and history leave the vault files now (as for a leaked credential); this cannot be undone.".into(),
+                    ],
+                    yes: "purge",
+                    on_yes: OnYes::Purge { id: Some(e.id) },
+                    back: None,
+                })));
+            }
+            Action::Purge => {
+                if t.entries.is_empty() {
+                    return self.error("the trash is empty");
+                }
+                let n = t.entries.len();
+                m.popup = Some(Popup::Confirm(Box::new(Confirm {
+                    title: "empty the trash?".into(),
+                    lines: vec![
+                        format!("Purge all {n} secret(s) in the trash, for good?"),
+                        String::new(),
+                        "Their values and history leave the vault files now; this cannot be undone.".into(),
+                    ],
+                    yes: "purge all",
+                    on_yes: OnYes::Purge { id: None },
+                    back: None,
+                })));
+            }
             _ => {}
         }
     }

@@ -177,6 +177,33 @@ impl App {
                 Some(Action::Cancel) | Some(Action::View) | Some(Action::Quit) => m.popup = None,
                 _ => {}
             },
+            Popup::RestoreAs { id, input, error } => {
+                if km.is(&k, Action::Cancel) {
+                    m.popup = None;
+                } else if k.code == KeyCode::Enter {
+                    match SecretName::new(text_of(input)) {
+                        Ok(new_name) => {
+                            let id = id.clone();
+                            let i = self.work(
+                                Purpose::TrashRestore {
+                                    id: id.clone(),
+                                    name: new_name.clone(),
+                                },
+                                format!("restoring {} as {new_name}…", id.name),
+                                Work::TrashRestore {
+                                    id,
+                                    new_name: Some(new_name),
+                                },
+                            );
+                            out.push(i);
+                        }
+                        Err(e) => *error = Some(e.to_string()),
+                    }
+                } else {
+                    input.input(k);
+                    *error = SecretName::new(text_of(input)).err().map(|e| e.to_string());
+                }
+            }
             Popup::CopyMenu { key } => {
                 let key = key.clone();
                 m.popup = None;
@@ -274,6 +301,13 @@ impl App {
                     expected,
                 },
             ),
+            OnYes::Purge { id } => {
+                let label = match &id {
+                    Some(id) => format!("purging {}…", id.name),
+                    None => "emptying the trash…".to_string(),
+                };
+                self.work(Purpose::TrashPurge, label, Work::TrashPurge { id })
+            }
         };
         out.push(intent);
     }

@@ -7,10 +7,11 @@ use std::time::Instant;
 use ratatui_textarea::TextArea;
 
 use super::MaskedInput;
-use crate::secret::{KeyDiff, Scope, SecretName, Values, Version};
+use crate::secret::{KeyChanges, Scope, SecretName, Values, Version, key_changes};
 use crate::tui::command::CommandLine;
 use crate::tui::form::Form;
 use crate::tui::list::SecretList;
+use crate::vault::{TrashEntry, TrashId};
 
 pub enum Screen {
     Wizard(Box<Wizard>),
@@ -70,14 +71,16 @@ impl Default for Unlock {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
     Secrets,
+    Trash,
     Sync,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Secrets, Tab::Sync];
+    pub const ALL: [Tab; 3] = [Tab::Secrets, Tab::Trash, Tab::Sync];
     pub fn title(self) -> &'static str {
         match self {
             Tab::Secrets => "Secrets",
+            Tab::Trash => "Trash",
             Tab::Sync => "Sync",
         }
     }
@@ -136,6 +139,24 @@ pub struct Main {
     pub popup: Option<Popup>,
     /// The `:` line, when open.
     pub command: Option<CommandLine>,
+    pub trash: TrashView,
+    /// The last delete, for undo (`u`): where it went in the trash.
+    pub last_deleted: Option<TrashEntry>,
+}
+
+/// The Trash tab: deleted secrets, newest first (metadata only).
+#[derive(Default)]
+pub struct TrashView {
+    pub entries: Vec<TrashEntry>,
+    pub selected: usize,
+    /// Loaded at least once (an empty list means an empty trash, not "not asked yet").
+    pub loaded: bool,
+}
+
+impl TrashView {
+    pub fn selected(&self) -> Option<&TrashEntry> {
+        self.entries.get(self.selected)
+    }
 }
 
 pub enum Popup {
@@ -160,6 +181,12 @@ pub enum Popup {
     /// Copy the selected secret as...
     CopyMenu {
         key: Option<String>,
+    },
+    /// A trashed secret whose name is taken again: restore it under another name.
+    RestoreAs {
+        id: TrashId,
+        input: Box<TextArea<'static>>,
+        error: Option<String>,
     },
 }
 
@@ -191,6 +218,8 @@ pub enum OnYes {
         version: u64,
         expected: u64,
     },
+    /// Purge one trashed secret, or the whole trash.
+    Purge { id: Option<TrashId> },
 }
 
 /// One earlier version: how its keys differ from the current version, and its values
@@ -199,7 +228,7 @@ pub struct HistoryEntry {
     pub version: u64,
     pub updated: u64,
     pub schema: String,
-    pub diff: KeyDiff,
+    pub diff: KeyChanges,
     pub values: Values,
 }
 
@@ -222,7 +251,8 @@ impl HistoryView {
         let entries = versions
             .into_iter()
             .map(|v| HistoryEntry {
-                diff: KeyDiff::between(&current.values, &v.values),
+                // What restoring it would add back, take away, change.
+                diff: key_changes(&current.values, &v.values),
                 version: v.version,
                 updated: v.updated,
                 schema: v.schema,

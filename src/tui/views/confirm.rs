@@ -1,5 +1,5 @@
 //! Small popups: yes/no confirmations (naming the secret; No is the default, only the
-//! confirm key says yes), rename, and the copy menu.
+//! confirm key says yes), a name (rename, restore as), and the copy menu.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -14,22 +14,23 @@ use crate::tui::keymap::Keymap;
 use crate::tui::text::{fit, wrap};
 
 pub fn draw(f: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: Theme) {
-    let h = c.lines.len() as u16 + 4;
-    let inner = popup(f, area, 60, h, &c.title, theme);
-    let w = inner.width.saturating_sub(1) as usize;
+    // Wrap first: the popup is as tall as its text.
+    let w = super::popup_rect(area, 60, 3).width.saturating_sub(3) as usize;
     let mut text: Vec<Line> = Vec::new();
     for (i, l) in c.lines.iter().enumerate() {
         let style = if i == 0 { theme.accent() } else { theme.dim() };
         if l.is_empty() {
             text.push(Line::raw(""));
         }
-        for part in wrap(l, w, 2) {
+        for part in wrap(l, w, 3) {
             text.push(Line::styled(format!(" {part}"), style));
         }
     }
+    let inner = popup(f, area, 60, text.len() as u16 + 4, &c.title, theme);
     while text.len() + 1 < inner.height as usize {
         text.push(Line::raw(""));
     }
+    text.truncate(inner.height.saturating_sub(1) as usize);
     let mut hints = vec![Span::raw(" ")];
     hints.extend(hint_spans(
         &[
@@ -42,20 +43,22 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: Them
     f.render_widget(Paragraph::new(text), inner);
 }
 
-pub fn rename(
+/// A popup asking for a name (rename, restore under another name).
+#[allow(clippy::too_many_arguments)]
+pub fn name_input(
     f: &mut Frame,
     area: Rect,
-    name: &str,
+    title: &str,
+    prompt: &str,
+    verb: &str,
     input: &TextArea<'static>,
     error: Option<&str>,
     theme: Theme,
 ) {
-    let inner = popup(f, area, 60, 9, "rename", theme);
+    let inner = popup(f, area, 60, 9, title, theme);
     let w = inner.width as usize;
     f.render_widget(
-        Paragraph::new(Line::raw(
-            fit(&format!(" New name for '{name}':"), w).into_owned(),
-        )),
+        Paragraph::new(Line::raw(fit(&format!(" {prompt}"), w).into_owned())),
         Rect::new(inner.x, inner.y, inner.width, 1),
     );
     let r = Rect::new(inner.x + 1, inner.y + 1, inner.width.saturating_sub(2), 3);
@@ -71,7 +74,7 @@ pub fn rename(
     }];
     let mut hints = vec![Span::raw(" ")];
     hints.extend(hint_spans(
-        &[("enter".into(), "rename"), ("esc".into(), "cancel")],
+        &[("enter".into(), verb), ("esc".into(), "cancel")],
         theme,
     ));
     lines.push(Line::from(hints));

@@ -10,6 +10,7 @@ pub mod history;
 pub mod list;
 pub mod status;
 pub mod sync;
+pub mod trash;
 pub mod unlock;
 pub mod viewer;
 pub mod wizard;
@@ -174,6 +175,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                         detail::draw(f, lay.detail, m, &app.keymap, theme);
                     }
                 }
+                Tab::Trash => trash::draw(f, lay.body, &m.trash, theme),
                 Tab::Sync => sync::draw(f, lay.body, theme),
             }
             status::draw(f, lay.message, lay.hints, app, theme);
@@ -183,7 +185,29 @@ pub fn draw(f: &mut Frame, app: &App) {
                 Some(Popup::Confirm(c)) => confirm::draw(f, area, c, &app.keymap, theme),
                 Some(Popup::Rename {
                     name, input, error, ..
-                }) => confirm::rename(f, area, name.as_str(), input, error.as_deref(), theme),
+                }) => confirm::name_input(
+                    f,
+                    area,
+                    "rename",
+                    &format!("New name for '{name}':"),
+                    "rename",
+                    input,
+                    error.as_deref(),
+                    theme,
+                ),
+                Some(Popup::RestoreAs { id, input, error }) => confirm::name_input(
+                    f,
+                    area,
+                    "restore as",
+                    &format!(
+                        "'{}' ({}) is taken again; restore it as:",
+                        id.name, id.scope
+                    ),
+                    "restore",
+                    input,
+                    error.as_deref(),
+                    theme,
+                ),
                 Some(Popup::Form(form)) => form::draw(f, area, form, &app.keymap, theme),
                 Some(Popup::History(h)) => history::draw(f, area, h, &app.keymap, theme),
                 Some(Popup::Viewer { key, scroll }) => {

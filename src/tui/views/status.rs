@@ -109,6 +109,7 @@ fn command_context(app: &App) -> &'static [Action] {
     use crate::tui::keymap::context;
     match app.main() {
         Some(m) if m.tab == Tab::Sync => context::SYNC,
+        Some(m) if m.tab == Tab::Trash => context::TRASH,
         Some(m) if m.focus == Focus::Detail => context::DETAIL,
         _ => context::LIST,
     }
@@ -141,6 +142,17 @@ pub fn main_hints(app: &App) -> Vec<(String, &'static str)> {
                 },
             ),
             ("↑↓".into(), "move"),
+        ];
+    }
+    if m.tab == Tab::Trash {
+        return vec![
+            (k(Action::Restore), "restore"),
+            (k(Action::Delete), "purge"),
+            (k(Action::Purge), "empty trash"),
+            (k(Action::NextTab), "next tab"),
+            (k(Action::Command), "command"),
+            (k(Action::Quit), "quit"),
+            help,
         ];
     }
     if m.tab == Tab::Sync {
@@ -179,6 +191,9 @@ pub fn main_hints(app: &App) -> Vec<(String, &'static str)> {
         h.push((k(Action::Rename), "rename"));
         h.push((k(Action::MoveScope), "move"));
         h.push((k(Action::History), "history"));
+    }
+    if m.last_deleted.is_some() {
+        h.insert(0, (k(Action::Undo), "undo delete"));
     }
     h.push((k(Action::Sort), "sort"));
     h.push((k(Action::Lock), "lock"));
