@@ -220,3 +220,44 @@ fn a_secret_created_by_the_cli_appears_in_the_open_tui_through_the_agent() {
         String::from_utf8_lossy(&status.stdout)
     );
 }
+
+#[test]
+fn a_delete_is_undone_from_the_trash_and_a_purge_is_for_good() {
+    if !Tmux::available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let v = TestVault::new();
+    v.ok(&["secret", "create", "api", "--token=t1"]);
+    v.ok(&["secret", "create", "db", "--host=h"]);
+    let tmux = Tmux::start("undo", 100, 24, &env_of(&v, true));
+    tmux.run_sesame("");
+    unlock(&tmux);
+    tmux.wait_for("Secrets (2)");
+    tmux.text("d");
+    tmux.wait_for("Delete 'api'");
+    tmux.text("y");
+    tmux.wait_for("deleted api (workspace) to the trash");
+    tmux.wait_for("Secrets (1)");
+    tmux.text("u");
+    tmux.wait_for("restored api (workspace) from the trash");
+    tmux.wait_for("Secrets (2)");
+    // Deleted again, and purged for good from the Trash tab.
+    tmux.text("d");
+    tmux.wait_for("Delete 'api'");
+    tmux.text("y");
+    tmux.wait_for("Secrets (1)");
+    tmux.text("]");
+    let s = tmux.wait_for("Trash (1)");
+    assert!(s.contains(" api "), "{s}");
+    tmux.text("P");
+    tmux.wait_for("Purge all 1 secret(s)");
+    tmux.text("y");
+    tmux.wait_for("purged 1 secret(s)");
+    tmux.wait_for("Trash (0)");
+    tmux.text("q");
+    tmux.wait_for("EXITED:0");
+    let trash = v.ok(&["secret", "trash", "list"]);
+    assert!(!trash.contains("api"), "{trash}");
+    assert!(v.ok(&["secret", "list"]).contains("db"));
+}
