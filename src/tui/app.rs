@@ -182,9 +182,9 @@ impl App {
         now: Instant,
     ) -> App {
         let screen = if vault_exists {
-            Screen::Unlock(Box::new(Unlock::new()))
+            Screen::Unlock(Box::default())
         } else {
-            Screen::Wizard(Box::new(Wizard::new()))
+            Screen::Wizard(Box::default())
         };
         App {
             keymap,
@@ -426,7 +426,7 @@ impl App {
         {
             f.wipe();
         }
-        self.screen = Screen::Unlock(Box::new(Unlock::new()));
+        self.screen = Screen::Unlock(Box::default());
     }
 
     /// Locks now. Work already queued finishes first (the worker takes jobs in order, so a

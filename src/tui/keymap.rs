@@ -431,7 +431,7 @@ pub fn check(config: &crate::config::Config) -> crate::error::Result<Vec<String>
         });
     }
     let mut warnings = Vec::new();
-    for (name, _) in overrides {
+    for name in overrides.keys() {
         let Some(action) = Action::from_name(name) else {
             continue;
         };

@@ -222,8 +222,8 @@ impl App {
             return;
         };
         match action {
-            Action::Quit => return self.quit(out),
-            Action::Lock => return self.lock("locked", out),
+            Action::Quit => self.quit(out),
+            Action::Lock => self.lock("locked", out),
             Action::Help => m.popup = Some(Popup::Help { scroll: 0 }),
             Action::Command => m.command = Some(CommandLine::new()),
             Action::NextTab => m.tab = m.tab.step(1),
