@@ -21,6 +21,7 @@ mod keys;
 mod pointer;
 mod popups;
 mod state;
+mod trash;
 pub use state::*;
 
 use crate::config::TuiConfig;
