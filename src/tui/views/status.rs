@@ -164,39 +164,48 @@ pub fn main_hints(app: &App) -> Vec<(String, &'static str)> {
             help,
         ];
     }
+    // Most useful first, per place: the list is about finding and managing secrets, the
+    // keys pane about one secret's values. What does not fit is in ? and on the : line.
     let mut h = Vec::new();
+    if m.last_deleted.is_some() {
+        h.push((k(Action::Undo), "undo delete"));
+    }
     if m.list.selected_header().is_some() {
         h.push((k(Action::ToggleGroup), "expand"));
     }
-    if m.list.selected().is_some() {
-        if m.focus == Focus::List {
-            h.push((k(Action::FocusDetail), "open"));
-        } else {
-            h.push((k(Action::FocusList), "list"));
-            h.push((k(Action::View), "view"));
-        }
+    let one = m.list.selected().is_some();
+    if m.focus == Focus::Detail && one {
+        h.push((k(Action::FocusList), "list"));
+        h.push((k(Action::View), "view"));
         h.push((k(Action::Reveal), "reveal"));
+        h.push((k(Action::RevealAll), "all"));
         h.push((k(Action::Copy), "copy"));
-        h.push((k(Action::Edit), "edit"));
-    }
-    h.push((k(Action::New), "new"));
-    if m.list.selected().is_some() {
-        h.push((k(Action::Delete), "delete"));
-    }
-    h.push((k(Action::Filter), "search"));
-    h.push((k(Action::Command), "command"));
-    if m.list.selected().is_some() {
-        h.push((k(Action::RevealAll), "reveal all"));
         h.push((k(Action::CopyAs), "copy as"));
+        h.push((k(Action::Edit), "edit"));
+        h.push((k(Action::History), "history"));
         h.push((k(Action::Rename), "rename"));
         h.push((k(Action::MoveScope), "move"));
-        h.push((k(Action::History), "history"));
+    } else {
+        if one {
+            h.push((k(Action::FocusDetail), "open"));
+            h.push((k(Action::Reveal), "reveal"));
+            h.push((k(Action::Copy), "copy"));
+            h.push((k(Action::Edit), "edit"));
+        }
+        h.push((k(Action::New), "new"));
+        if one {
+            h.push((k(Action::Delete), "delete"));
+        }
+        h.push((k(Action::Filter), "search"));
+        if one {
+            h.push((k(Action::Rename), "rename"));
+            h.push((k(Action::History), "history"));
+            h.push((k(Action::RevealAll), "reveal all"));
+        }
     }
-    if m.last_deleted.is_some() {
-        h.insert(0, (k(Action::Undo), "undo delete"));
-    }
-    h.push((k(Action::Sort), "sort"));
     h.push((k(Action::Lock), "lock"));
+    h.push((k(Action::Command), "command"));
+    h.push((k(Action::Sort), "sort"));
     h.push((k(Action::Quit), "quit"));
     h.push(help);
     h
