@@ -12,6 +12,7 @@ pub mod event;
 pub mod form;
 pub mod keymap;
 pub mod list;
+pub mod memory;
 pub mod search;
 pub mod terminal;
 pub mod text;
@@ -63,6 +64,7 @@ pub fn run(session: Session, agent: AgentUse) -> Result<()> {
     // The TUI holds the unlocked vault for minutes: no core dump or same-user ptrace may
     // copy its keys or revealed values out.
     let unhardened = crate::hardening::no_dumps();
+    memory::one_arena();
     let now = Instant::now();
     let mut app = new_app(&session, now)?;
     if !unhardened.is_empty() {
@@ -190,7 +192,7 @@ impl Runtime<'_> {
                     self.worker.send(ticket, work);
                     if lock {
                         // The app dropped its list and values already.
-                        worker::release_memory();
+                        memory::release();
                     }
                 }
                 Intent::Clipboard(op) => {

@@ -148,7 +148,7 @@ impl State {
                 }
                 self.door = None;
                 self.seen = None;
-                release_memory();
+                super::memory::release();
                 Ok(Outcome::Locked)
             }
             Work::List => {
@@ -353,23 +353,12 @@ impl State {
         self.vault = None;
         self.door = None;
         self.seen = None;
-        release_memory();
+        super::memory::release();
         let why = if e.kind() == ErrorKind::Locked {
             "the vault was locked elsewhere (sesame lock, or the agent's idle timer)".to_string()
         } else {
             format!("lost the vault: {e}")
         };
         let _ = self.events.send(Event::Lost(why));
-    }
-}
-
-/// Hands freed heap pages back to the system after a lock (glibc keeps them otherwise, and
-/// RSS stays at the unlocked size). The freed memory held no value: values are zeroized
-/// when dropped; this only makes "locked" small.
-pub fn release_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }

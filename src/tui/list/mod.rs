@@ -100,7 +100,18 @@ impl Drop for SecretList {
     fn drop(&mut self) {
         use zeroize::Zeroize;
         self.hay.zeroize();
+        for m in &mut self.metas {
+            let name = std::mem::replace(&mut m.name, placeholder());
+            String::from(name).zeroize();
+            m.keys.iter_mut().for_each(Zeroize::zeroize);
+            m.schema.zeroize();
+        }
     }
+}
+
+/// A name that holds nothing, to take the real ones out for wiping.
+fn placeholder() -> SecretName {
+    SecretName::new("_").expect("a valid name")
 }
 
 fn slot(s: Scope) -> usize {
