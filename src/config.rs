@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::position::toml_error;
+use crate::position::{line_col, toml_error};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -17,6 +17,9 @@ pub struct Config {
     pub agent: AgentConfig,
     /// Remote stores, by name (`sesame backend add` writes them).
     pub backends: BTreeMap<String, BackendConfig>,
+    /// The file this came from, for messages that point into it.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 /// One remote store (DESIGN §6). Credentials in `options` are references to vault secrets
@@ -106,6 +109,9 @@ pub struct TuiConfig {
     pub reveal_seconds: u64,
     /// Key binding overrides: action name -> keys (e.g. `quit = ["q", "ctrl-c"]`).
     pub keys: BTreeMap<String, Vec<String>>,
+    /// The line of each override in the file, so a keymap problem can point at it.
+    #[serde(skip)]
+    pub key_lines: BTreeMap<String, usize>,
 }
 
 impl Default for TuiConfig {
@@ -115,6 +121,7 @@ impl Default for TuiConfig {
             clipboard_clear_seconds: 30,
             reveal_seconds: 20,
             keys: BTreeMap::new(),
+            key_lines: BTreeMap::new(),
         }
     }
 }
@@ -290,10 +297,13 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        toml::from_str(text).map_err(|e| Error::Config {
+        let mut config: Config = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             msg: toml_error(text, &e),
-        })
+        })?;
+        config.path = Some(path.to_path_buf());
+        config.tui.key_lines = key_lines(text);
+        Ok(config)
     }
 }
 
@@ -331,6 +341,29 @@ pub fn edit(
     }
     crate::vault::replace_file(path, new.as_bytes())?;
     Ok(config)
+}
+
+/// The line of each `[tui.keys]` entry in a config file that parsed (by its value's span).
+fn key_lines(text: &str) -> BTreeMap<String, usize> {
+    #[derive(Deserialize)]
+    struct Raw {
+        #[serde(default)]
+        tui: Option<RawTui>,
+    }
+    #[derive(Deserialize)]
+    struct RawTui {
+        #[serde(default)]
+        keys: BTreeMap<String, toml::Spanned<toml::Value>>,
+    }
+    let Ok(raw) = toml::from_str::<Raw>(text) else {
+        return BTreeMap::new();
+    };
+    raw.tui
+        .map(|t| t.keys)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, line_col(text, v.span().start).0))
+        .collect()
 }
 
 #[cfg(test)]

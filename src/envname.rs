@@ -53,6 +53,28 @@ pub fn env_var_names<'a>(
     Ok(out)
 }
 
+/// `NAME='value'`: single quotes keep everything literal in a POSIX shell and in dotenv
+/// files; an embedded `'` is written as `'\''`.
+pub fn env_line(name: &str, value: &str) -> String {
+    format!("{name}='{}'\n", value.replace('\'', "'\\''"))
+}
+
+/// A secret as `.env` lines, one per key (`--format env`, the TUI's copy as .env).
+pub fn dotenv(secret: &crate::secret::Secret) -> Result<String> {
+    let name = &secret.meta.name;
+    let vars = env_var_names(
+        secret
+            .values
+            .keys()
+            .map(|k| (k.as_str(), format!("key '{k}' of '{name}'"))),
+    )?;
+    Ok(vars
+        .iter()
+        .zip(secret.values.values())
+        .map(|(var, v)| env_line(var, v.expose()))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

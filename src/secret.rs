@@ -244,6 +244,33 @@ impl Secret {
     }
 }
 
+/// The shape `secret get --format json|yaml` prints (DESIGN §3), and the TUI copies.
+#[derive(Serialize)]
+pub struct SecretDoc<'a> {
+    pub name: &'a str,
+    pub scope: Scope,
+    pub schema: &'a str,
+    pub created: String,
+    pub updated: String,
+    pub version: u64,
+    pub values: &'a Values,
+}
+
+impl Secret {
+    pub fn doc(&self) -> SecretDoc<'_> {
+        let m = &self.meta;
+        SecretDoc {
+            name: m.name.as_str(),
+            scope: m.scope,
+            schema: &m.schema,
+            created: format_time(m.created),
+            updated: format_time(m.updated),
+            version: m.version,
+            values: &self.values,
+        }
+    }
+}
+
 /// How the keys of one version differ from another's: names only (values are compared,
 /// never returned). Both faces show it (`secret history`, the TUI's history view).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use sesame::cli::secret::{render_history, render_list, render_secret};
 use sesame::crypto::KdfParams;
 use sesame::input::parse_export;
 use sesame::secret::{SecretValue, Values, Version};
-use sesame::tui::event::Event;
+use sesame::tui::event::Outcome;
 use sesame::vault::{ImportItem, Vault};
 use sesame::{Scope, SecretName};
 
@@ -142,7 +142,7 @@ fn render_everything(
             assert!(!visible(&text).chars().any(|c| c.is_control() && c != '\n'));
         }
     }
-    let mut app = tui_support::unlocked(metas.clone(), Instant::now());
+    let app = tui_support::unlocked(metas.clone(), Instant::now());
     tui_support::render(&app, 80, 24);
     for (secret, older) in secrets {
         for f in [Format::Table, Format::Json, Format::Yaml, Format::Env] {
@@ -160,18 +160,32 @@ fn render_everything(
         for f in [Format::Table, Format::Json, Format::Yaml] {
             render_history(&current_version, &older, f).expect("render history");
         }
+        // The TUI on this secret alone: revealed, viewed whole, its history.
         let now = Instant::now();
-        app.update(Event::Revealed(secret.clone()), now);
-        tui_support::render(&app, 80, 24);
-        app.update(
-            Event::History {
+        let mut one = tui_support::unlocked(vec![secret.meta.clone()], now);
+        let reveal = one.update(tui_support::key('R'), now);
+        tui_support::answer(&mut one, &reveal, Outcome::Secret(secret.clone()), now);
+        tui_support::render(&one, 80, 24);
+        one.update(tui_support::key('l'), now);
+        one.update(tui_support::key('v'), now);
+        one.update(tui_support::key('r'), now);
+        tui_support::render(&one, 80, 24);
+        tui_support::render(&one, 40, 12);
+        one.update(tui_support::code(crossterm::event::KeyCode::Esc), now);
+        let history = one.update(tui_support::key('H'), now);
+        tui_support::answer(
+            &mut one,
+            &history,
+            Outcome::History {
                 current: secret,
                 versions: older,
             },
             now,
         );
-        tui_support::render(&app, 80, 24);
-        app.update(tui_support::code(crossterm::event::KeyCode::Esc), now);
+        tui_support::render(&one, 80, 24);
+        one.update(tui_support::code(crossterm::event::KeyCode::Enter), now);
+        one.update(tui_support::key('R'), now);
+        tui_support::render(&one, 80, 24);
     }
     // What was exported imports again (the end marker and times survive the round trip).
     let doc = sesame::input::ExportDocument::new(

@@ -10,10 +10,11 @@ use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sesame::Scope;
+use sesame::error::ErrorKind;
 use sesame::secret::{Secret, SecretValue, Values, Version};
-use sesame::tui::action::Intent;
+use sesame::tui::action::Work;
 use sesame::tui::app::{App, Popup};
-use sesame::tui::event::Event;
+use sesame::tui::event::Outcome;
 use tui_support::*;
 
 /// OSC 52 (clipboard), CSI (clear screen, colours), OSC 0 (title), BEL, C1 CSI and DEL.
@@ -55,8 +56,8 @@ fn hostile_secret() -> Secret {
 fn revealed_values_with_terminal_sequences_draw_no_control_characters() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(key('R'), now);
-    a.update(Event::Revealed(hostile_secret()), now);
+    let reveal = a.update(key('R'), now);
+    answer(&mut a, &reveal, Outcome::Secret(hostile_secret()), now);
     let drawn = cells(&a);
     assert!(
         drawn.contains("52;c;cHduZWQ="),
@@ -69,7 +70,14 @@ fn revealed_values_with_terminal_sequences_draw_no_control_characters() {
 fn messages_and_history_with_terminal_sequences_draw_no_control_characters() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(Event::Failed(format!("refused: {HOSTILE}")), now);
+    let h = a.update(key('H'), now);
+    refuse(
+        &mut a,
+        &h,
+        ErrorKind::Invalid,
+        &format!("refused: {HOSTILE}"),
+        now,
+    );
     assert_no_controls(&a, "status bar");
     let secret = hostile_secret();
     let old = Version {
@@ -78,8 +86,11 @@ fn messages_and_history_with_terminal_sequences_draw_no_control_characters() {
         updated: u64::MAX,
         values: Values::new(),
     };
-    a.update(
-        Event::History {
+    let h = a.update(key('H'), now);
+    answer(
+        &mut a,
+        &h,
+        Outcome::History {
             current: secret,
             versions: vec![old],
         },
@@ -97,8 +108,8 @@ fn messages_and_history_with_terminal_sequences_draw_no_control_characters() {
 fn a_form_holding_terminal_sequences_draws_no_control_characters() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(key('e'), now);
-    a.update(Event::LoadedForEdit(hostile_secret()), now);
+    let edit = a.update(key('e'), now);
+    answer(&mut a, &edit, Outcome::Secret(hostile_secret()), now);
     assert!(matches!(a.main().unwrap().popup, Some(Popup::Form(_))));
     assert_no_controls(&a, "form, masked");
     a.update(ctrl('r'), now); // show values
@@ -109,11 +120,13 @@ fn a_form_holding_terminal_sequences_draws_no_control_characters() {
 fn undo_cannot_bring_back_a_value_after_a_save() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(key('e'), now);
+    let edit = a.update(key('e'), now);
     let mut values = Values::new();
     values.insert("token".into(), SecretValue::new("old"));
-    a.update(
-        Event::LoadedForEdit(Secret {
+    answer(
+        &mut a,
+        &edit,
+        Outcome::Secret(Secret {
             meta: meta(Scope::User, "github", "arbitrary", &["token"]),
             values,
         }),
@@ -124,10 +137,10 @@ fn undo_cannot_bring_back_a_value_after_a_save() {
     let saved = a.update(ctrl('s'), now);
     assert_eq!(saved.len(), 1);
     // The vault refuses; the form stays open with the text as typed.
-    a.update(Event::Failed("refused".into()), now);
+    refuse(&mut a, &saved, ErrorKind::Invalid, "refused", now);
     a.update(ctrl('u'), now); // the editor's undo
     let again = a.update(ctrl('s'), now);
-    let [Intent::Update { change, .. }] = &again[..] else {
+    let Work::Update { change, .. } = work(&again) else {
         panic!("{again:?}")
     };
     assert_eq!(
@@ -144,7 +157,7 @@ fn a_passphrase_never_enters_an_undo_history() {
     typ(&mut a, "secret", now);
     a.update(ctrl('u'), now);
     let intents = a.update(code(KeyCode::Enter), now);
-    let [Intent::Unlock(p)] = &intents[..] else {
+    let Work::Unlock(p) = work(&intents) else {
         panic!("{intents:?}")
     };
     assert_eq!(p.expose(), "secret", "ctrl-u undid nothing");
@@ -174,7 +187,14 @@ fn a_rename_that_shadows_says_so() {
     // User "npm" renamed to "db", which the workspace scope has too.
     let old = meta(Scope::User, "npm", "arbitrary", &["token"]);
     let new = meta(Scope::User, "db", "arbitrary", &["token"]);
-    a.update(Event::Renamed { old, new }, now);
+    a.update(key('j'), now);
+    a.update(key('m'), now);
+    for _ in 0..3 {
+        a.update(code(KeyCode::Backspace), now);
+    }
+    typ(&mut a, "db", now);
+    let rename = a.update(code(KeyCode::Enter), now);
+    answer(&mut a, &rename, Outcome::Renamed { old, new }, now);
     let status = &a.status.as_ref().unwrap().text;
     assert!(
         status.contains("'db' also exists in the workspace scope"),

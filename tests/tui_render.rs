@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 use sesame::Scope;
+use sesame::error::ErrorKind;
 use sesame::secret::{Secret, SecretValue, Values, Version};
-use sesame::tui::event::Event;
+use sesame::tui::event::{Event, Outcome};
 use tui_support::*;
 
 #[test]
@@ -46,8 +47,14 @@ fn unlock_wrong_passphrase() {
     let now = Instant::now();
     let mut a = app(true, now);
     typ(&mut a, "wrong", now);
-    a.update(code(KeyCode::Enter), now);
-    a.update(Event::UnlockFailed("wrong passphrase".into()), now);
+    let unlock = a.update(code(KeyCode::Enter), now);
+    refuse(
+        &mut a,
+        &unlock,
+        ErrorKind::WrongPassphrase,
+        "wrong passphrase",
+        now,
+    );
     assert_snapshot!(render(&a, 80, 24));
 }
 
@@ -116,7 +123,7 @@ fn detail_revealed_one_key() {
     a.update(key('j'), now); // password
     let intents = a.update(key('r'), now);
     assert_eq!(intents.len(), 1);
-    a.update(Event::Revealed(db_secret()), now);
+    answer(&mut a, &intents, Outcome::Secret(db_secret()), now);
     let screen = render(&a, 80, 24);
     assert!(screen.contains("s3cret-pw"));
     assert!(
@@ -172,7 +179,8 @@ fn form_edit_masks_values() {
     let mut a = unlocked(sample(), now);
     let mut s = db_secret();
     s.meta.schema = "arbitrary".into();
-    a.update(Event::LoadedForEdit(s), now);
+    let edit = a.update(key('e'), now);
+    answer(&mut a, &edit, Outcome::Secret(s), now);
     let screen = render(&a, 80, 24);
     assert!(!screen.contains("s3cret-pw"));
     assert_snapshot!(screen);
@@ -194,8 +202,14 @@ fn history() {
     let mut old = current.values.clone();
     old.insert("password".into(), SecretValue::new("older"));
     old.remove("port");
-    a.update(
-        Event::History {
+    for _ in 0..3 {
+        a.update(key('j'), now); // db
+    }
+    let history = a.update(key('H'), now);
+    answer(
+        &mut a,
+        &history,
+        Outcome::History {
             current,
             versions: vec![Version {
                 version: 1,
@@ -215,21 +229,69 @@ fn history() {
 fn sync_tab() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(key(']'), now);
+    a.update(key('['), now); // the tabs wrap around: Secrets -> Sync
     assert_snapshot!(render(&a, 80, 24));
+}
+
+#[test]
+fn trash_tab() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let list = a.update(key(']'), now);
+    let mut older = trash_entry(meta(Scope::Workspace, "old-db", "postgres", &["password"]));
+    older.deleted -= 86_400;
+    let newer = trash_entry(meta(Scope::User, "leaked-token", "arbitrary", &["t"]));
+    answer(&mut a, &list, Outcome::Trash(vec![older, newer]), now);
+    assert_snapshot!(render(&a, 80, 24));
+    a.update(Event::Resize(44, 14), now);
+    assert_snapshot!("trash_tab_narrow", render(&a, 44, 14));
 }
 
 #[test]
 fn too_small() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(Event::Resize(60, 20), now);
-    assert_snapshot!(render(&a, 60, 20));
+    a.update(Event::Resize(36, 10), now);
+    assert_snapshot!(render(&a, 36, 10));
     // Tiny sizes never panic.
-    for (w, h) in [(0, 0), (1, 1), (10, 3), (80, 1), (1, 24)] {
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (10, 3),
+        (80, 1),
+        (1, 24),
+        (40, 12),
+        (39, 40),
+    ] {
         a.update(Event::Resize(w, h), now);
         render(&a, w, h);
     }
+}
+
+#[test]
+fn narrow_shows_one_pane_at_a_time() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(Event::Resize(60, 20), now);
+    let list = render(&a, 60, 20);
+    assert!(list.contains("github") && !list.contains("Details"));
+    assert_snapshot!("narrow_list", list);
+    a.update(code(KeyCode::Enter), now);
+    let detail = render(&a, 60, 20);
+    assert!(detail.contains("Details") && detail.contains("token"));
+    assert_snapshot!("narrow_detail", detail);
+    // The smallest size sesame draws: 40x12, with every screen.
+    a.update(Event::Resize(40, 12), now);
+    assert_snapshot!("smallest_detail", render(&a, 40, 12));
+    a.update(code(KeyCode::Esc), now);
+    assert_snapshot!("smallest_list", render(&a, 40, 12));
+    a.update(key('e'), now);
+    let mut b = app(true, now);
+    b.update(Event::Resize(40, 12), now);
+    assert_snapshot!("smallest_unlock", render(&b, 40, 12));
+    let mut c = app(false, now);
+    c.update(Event::Resize(40, 12), now);
+    assert_snapshot!("smallest_wizard", render(&c, 40, 12));
 }
 
 #[test]

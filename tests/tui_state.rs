@@ -1,5 +1,5 @@
 //! The TUI's state transitions as pure functions: event in, new state and intents out.
-//! No terminal, no vault, no clock: time is passed in.
+//! No terminal, no vault, no clock: time is passed in, the worker's answers are events.
 
 mod tui_support;
 
@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use sesame::Scope;
+use sesame::error::ErrorKind;
 use sesame::secret::{Secret, SecretValue, Values};
-use sesame::tui::action::Intent;
+use sesame::tui::action::{ClipOp, Intent, Work};
 use sesame::tui::app::{Focus, Popup, Screen, StatusKind, selected_meta};
-use sesame::tui::event::Event;
+use sesame::tui::clipboard::ClipReport;
+use sesame::tui::event::{Event, Outcome};
 use tui_support::*;
 
 fn selected(a: &sesame::tui::app::App) -> String {
@@ -19,23 +21,76 @@ fn selected(a: &sesame::tui::app::App) -> String {
         .unwrap_or_default()
 }
 
+fn github() -> Secret {
+    let mut values = Values::new();
+    values.insert("token".into(), SecretValue::new("ghp_xyz"));
+    Secret {
+        meta: meta(Scope::User, "github", "arbitrary", &["token"]),
+        values,
+    }
+}
+
 #[test]
 fn unlock_sends_the_passphrase_and_a_wrong_one_lets_you_retry() {
     let now = Instant::now();
     let mut a = app(true, now);
     typ(&mut a, "pw", now);
     let intents = a.update(code(KeyCode::Enter), now);
-    assert!(matches!(&intents[..], [Intent::Unlock(p)] if p.expose() == "pw"));
-    a.update(Event::UnlockFailed("wrong passphrase".into()), now);
+    assert!(matches!(work(&intents), Work::Unlock(p) if p.expose() == "pw"));
+    assert!(a.busy());
+    refuse(
+        &mut a,
+        &intents,
+        ErrorKind::WrongPassphrase,
+        "wrong passphrase",
+        now,
+    );
     let Screen::Unlock(u) = &a.screen else {
         panic!("still on unlock")
     };
     assert_eq!(u.error.as_deref(), Some("wrong passphrase"));
-    assert!(!u.busy);
+    assert!(!u.busy && !a.busy());
     typ(&mut a, "pw2", now);
-    assert!(
-        matches!(&a.update(code(KeyCode::Enter), now)[..], [Intent::Unlock(p)] if p.expose() == "pw2")
-    );
+    let again = a.update(code(KeyCode::Enter), now);
+    assert!(matches!(work(&again), Work::Unlock(p) if p.expose() == "pw2"));
+}
+
+#[test]
+fn q_quits_while_the_key_is_derived_and_resizes_are_taken() {
+    let now = Instant::now();
+    let mut a = app(true, now);
+    typ(&mut a, "pw", now);
+    a.update(code(KeyCode::Enter), now);
+    // Typing waits for the answer, but a resize is seen and q quits.
+    assert!(a.update(key('x'), now).is_empty());
+    a.update(Event::Resize(100, 30), now);
+    assert_eq!(a.size, (100, 30));
+    assert!(render(&a, 100, 30).contains("unlocking"));
+    assert!(matches!(&a.update(key('q'), now)[..], [Intent::Quit]));
+    assert!(a.quit);
+}
+
+#[test]
+fn opening_with_an_unlocked_agent_goes_straight_to_the_list() {
+    let now = Instant::now();
+    let mut a = app(true, now);
+    let open = a.open(None, now);
+    assert!(matches!(
+        &open,
+        Intent::Work {
+            work: Work::Open { passphrase: None },
+            ..
+        }
+    ));
+    assert!(render(&a, 80, 24).contains("opening the vault"));
+    // No agent unlocked: the answer asks for the passphrase.
+    answer(&mut a, &[open], Outcome::NeedPassphrase, now);
+    let Screen::Unlock(u) = &a.screen else {
+        panic!()
+    };
+    assert!(!u.busy);
+    let a = unlocked(sample(), now);
+    assert_eq!(a.main().unwrap().list.len(), 5);
 }
 
 #[test]
@@ -63,7 +118,7 @@ fn wizard_needs_the_same_passphrase_twice() {
     a.update(code(KeyCode::Enter), now);
     typ(&mut a, "abc", now);
     let intents = a.update(code(KeyCode::Enter), now);
-    assert!(matches!(&intents[..], [Intent::CreateVault(p)] if p.expose() == "abc"));
+    assert!(matches!(work(&intents), Work::CreateVault(p) if p.expose() == "abc"));
 }
 
 #[test]
@@ -83,10 +138,29 @@ fn vim_keys_and_arrows_move_and_skip_headings() {
     assert_eq!(selected(&a), "github");
     a.update(code(KeyCode::PageDown), now);
     assert_eq!(selected(&a), "mlflow");
+    a.update(key('{'), now);
+    assert_eq!(selected(&a), "github", "{{ jumps to the previous scope");
+    a.update(key('}'), now);
+    assert_eq!(selected(&a), "aws-prod", "}} jumps to the next scope");
 }
 
 #[test]
-fn filter_narrows_on_every_keystroke_and_esc_clears() {
+fn groups_collapse_and_expand() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key(' '), now);
+    let m = a.main().unwrap();
+    assert_eq!(m.list.selected_header(), Some(Scope::User));
+    assert!(!render(&a, 80, 24).contains("github"));
+    a.update(key('j'), now);
+    assert_eq!(selected(&a), "aws-prod");
+    a.update(key('k'), now);
+    a.update(code(KeyCode::Enter), now); // enter on a collapsed group expands it
+    assert_eq!(selected(&a), "github");
+}
+
+#[test]
+fn search_ranks_narrows_on_every_keystroke_and_esc_clears() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
     a.update(key('/'), now);
@@ -97,7 +171,7 @@ fn filter_narrows_on_every_keystroke_and_esc_clears() {
     assert_eq!(shown(&a), 1);
     assert!(after_m >= 1);
     assert_eq!(selected(&a), "mlflow");
-    // `q` while filtering is text, not quit.
+    // `q` while searching is text, not quit.
     assert!(a.update(key('q'), now).is_empty());
     assert_eq!(shown(&a), 0);
     a.update(code(KeyCode::Backspace), now);
@@ -105,37 +179,47 @@ fn filter_narrows_on_every_keystroke_and_esc_clears() {
     a.update(code(KeyCode::Esc), now);
     assert_eq!(shown(&a), 5);
     assert!(!a.main().unwrap().filtering);
+    // "pass" matches keys only; names-only mode finds nothing.
+    a.update(key('/'), now);
+    typ(&mut a, "pass", now);
+    assert_eq!(shown(&a), 2);
+    a.update(ctrl('t'), now);
+    assert_eq!(shown(&a), 0);
+    a.update(ctrl('t'), now);
+    typ(&mut a, "$", now);
+    assert_eq!(shown(&a), 0, "no field ends in pass");
+    a.update(ctrl('u'), now);
+    assert_eq!(a.main().unwrap().list.query(), "", "ctrl-u clears the line");
+    assert!(a.main().unwrap().filtering);
 }
 
 #[test]
-fn delete_asks_first_and_only_yes_deletes() {
+fn delete_asks_first_and_enter_means_no() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
     a.update(key('d'), now);
-    assert!(matches!(
-        a.main().unwrap().popup,
-        Some(Popup::ConfirmDelete { .. })
-    ));
-    assert!(a.update(key('n'), now).is_empty());
+    assert!(matches!(a.main().unwrap().popup, Some(Popup::Confirm(_))));
+    assert!(
+        a.update(code(KeyCode::Enter), now).is_empty(),
+        "Enter is no"
+    );
     assert!(a.main().unwrap().popup.is_none());
     a.update(key('d'), now);
+    assert!(a.update(key('n'), now).is_empty());
+    a.update(key('d'), now);
     let intents = a.update(key('y'), now);
-    assert!(
-        matches!(&intents[..], [Intent::Delete { name, scope: Scope::User }] if name.as_str() == "github")
-    );
+    assert!(matches!(
+        work(&intents),
+        Work::Delete { name, scope: Scope::User, expected: 2 } if name.as_str() == "github"
+    ));
     let m = selected_meta(&a).unwrap().clone();
-    a.update(Event::Deleted(m), now);
+    answer(&mut a, &intents, Outcome::Deleted(trashed(m)), now);
     assert_eq!(a.main().unwrap().list.len(), 4);
-    assert_eq!(a.status.as_ref().unwrap().text, "deleted github (user)");
-}
-
-fn github() -> Secret {
-    let mut values = Values::new();
-    values.insert("token".into(), SecretValue::new("ghp_xyz"));
-    Secret {
-        meta: meta(Scope::User, "github", "arbitrary", &["token"]),
-        values,
-    }
+    let status = &a.status.as_ref().unwrap().text;
+    assert!(
+        status.starts_with("deleted github (user) to the trash until 2025-12-24: u undoes"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -147,35 +231,31 @@ fn reveal_decrypts_on_demand_and_masks_again() {
         "nothing decrypted to list"
     );
     let intents = a.update(key('r'), now);
-    assert!(matches!(&intents[..], [Intent::Reveal { name, .. }] if name.as_str() == "github"));
-    a.update(Event::Revealed(github()), now);
-    assert!(
-        a.main()
-            .unwrap()
-            .revealed
-            .as_ref()
-            .unwrap()
-            .shown
-            .contains("token")
-    );
+    assert!(matches!(work(&intents), Work::Get { name, .. } if name.as_str() == "github"));
+    answer(&mut a, &intents, Outcome::Secret(github()), now);
+    let shown =
+        |a: &sesame::tui::app::App| a.main().unwrap().revealed.as_ref().map(|r| r.shown.len());
+    assert_eq!(shown(&a), Some(1));
     // Toggling again needs no decryption.
     assert!(a.update(key('r'), now).is_empty());
-    assert!(
-        a.main()
-            .unwrap()
-            .revealed
-            .as_ref()
-            .unwrap()
-            .shown
-            .is_empty()
-    );
+    assert_eq!(shown(&a), Some(0));
     a.update(key('R'), now);
     a.update(Event::Tick, now + Duration::from_secs(60));
     assert!(a.main().unwrap().revealed.is_none());
     // Moving drops revealed values at once.
-    a.update(key('R'), now);
-    a.update(Event::Revealed(github()), now);
+    let intents = a.update(key('R'), now);
+    answer(&mut a, &intents, Outcome::Secret(github()), now);
     a.update(key('j'), now);
+    assert!(a.main().unwrap().revealed.is_none());
+}
+
+#[test]
+fn an_answer_for_a_secret_no_longer_selected_is_dropped() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let intents = a.update(key('r'), now);
+    a.update(key('j'), now); // moved on before the answer came
+    answer(&mut a, &intents, Outcome::Secret(github()), now);
     assert!(a.main().unwrap().revealed.is_none());
 }
 
@@ -184,26 +264,46 @@ fn copy_names_the_key_never_the_value_and_clears_later() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
     let intents = a.update(key('y'), now);
-    assert!(matches!(&intents[..], [Intent::Copy { key, .. }] if key == "token"));
+    assert!(matches!(work(&intents), Work::Get { .. }));
+    let out = answer(&mut a, &intents, Outcome::Secret(github()), now);
+    assert!(matches!(&out[..], [Intent::Clipboard(ClipOp::Set(v))] if v.expose() == "ghp_xyz"));
     a.update(
-        Event::Copied {
-            key: "token".into(),
-            name: "github".into(),
-        },
+        Event::Clipboard(ClipReport::Set {
+            how: "OSC 52".into(),
+        }),
         now,
     );
     let status = a.status.clone().unwrap();
     assert!(
-        status.text.contains("'token'") && status.text.contains("30 s"),
+        status.text.contains("'token' of github") && status.text.contains("30 s"),
         "{}",
         status.text
     );
+    assert!(!status.text.contains("ghp_xyz"));
     assert!(
         a.update(Event::Tick, now + Duration::from_secs(29))
             .is_empty()
     );
     let later = a.update(Event::Tick, now + Duration::from_secs(30));
-    assert!(matches!(&later[..], [Intent::ClearClipboard]));
+    assert!(matches!(&later[..], [Intent::Clipboard(ClipOp::Clear)]));
+    // The report of the clear is the truth the runtime found.
+    a.update(
+        Event::Clipboard(ClipReport::Cleared(
+            "clipboard cleared (tmux buffer overwritten and deleted)".into(),
+        )),
+        now + Duration::from_secs(30),
+    );
+    assert!(a.status.as_ref().unwrap().text.contains("tmux buffer"));
+}
+
+#[test]
+fn status_messages_expire() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('s'), now); // "sorted by updated"
+    assert!(a.status.is_some());
+    a.update(Event::Tick, now + Duration::from_secs(7));
+    assert!(a.status.is_none(), "information goes after a few seconds");
 }
 
 #[test]
@@ -216,9 +316,32 @@ fn auto_lock_after_idle_returns_to_unlock_and_forgets_everything() {
             .is_empty()
     );
     let intents = a.update(Event::Tick, now + Duration::from_secs(360));
-    assert!(matches!(&intents[..], [Intent::Lock]));
+    assert!(matches!(work(&intents), Work::Lock));
     assert!(matches!(a.screen, Screen::Unlock(_)));
     assert!(a.main().is_none());
+}
+
+#[test]
+fn auto_lock_with_work_in_flight_drops_its_answer() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    let reveal = a.update(key('R'), now);
+    let lock = a.update(Event::Tick, now + Duration::from_secs(301));
+    assert!(matches!(work(&lock), Work::Lock));
+    assert!(
+        a.status.as_ref().unwrap().text.contains("finish first"),
+        "{:?}",
+        a.status
+    );
+    // The reveal's answer arrives after the lock: nothing lands on the locked screen.
+    answer(
+        &mut a,
+        &reveal,
+        Outcome::Secret(github()),
+        now + Duration::from_secs(302),
+    );
+    assert!(matches!(a.screen, Screen::Unlock(_)));
+    assert!(!render(&a, 80, 24).contains("ghp_xyz"));
 }
 
 #[test]
@@ -239,14 +362,12 @@ fn form_creates_a_secret_with_typed_keys() {
     a.update(code(KeyCode::Enter), now);
     typ(&mut a, "pw", now);
     let intents = a.update(ctrl('s'), now);
-    let [
-        Intent::Create {
-            name,
-            scope,
-            schema,
-            values,
-        },
-    ] = &intents[..]
+    let Work::Create {
+        name,
+        scope,
+        schema,
+        values,
+    } = work(&intents)
     else {
         panic!("expected a create, got {intents:?}");
     };
@@ -271,32 +392,45 @@ fn form_refuses_to_save_with_the_reason_at_the_field() {
     assert!(f.error.as_ref().unwrap().starts_with("not saved"));
     // The vault's own refusal (e.g. the name exists) shows in the form, which stays open.
     typ(&mut a, "github", now);
-    a.update(ctrl('s'), now);
-    a.update(
-        Event::Failed("a secret named 'github' already exists".into()),
+    a.update(code(KeyCode::Tab), now);
+    a.update(code(KeyCode::Tab), now);
+    a.update(code(KeyCode::Tab), now);
+    typ(&mut a, "k", now);
+    a.update(code(KeyCode::Tab), now);
+    typ(&mut a, "v", now);
+    let save = a.update(ctrl('s'), now);
+    refuse(
+        &mut a,
+        &save,
+        ErrorKind::Exists,
+        "a secret named 'github' already exists",
         now,
     );
     let Some(Popup::Form(f)) = &a.main().unwrap().popup else {
         panic!("form closed")
     };
     assert!(f.error.as_ref().unwrap().contains("already exists"));
-    assert!(!f.busy);
+    assert!(!f.busy());
 }
 
 #[test]
-fn edit_loads_then_updates_replacing_values() {
+fn edit_loads_then_updates_replacing_values_with_the_loaded_version() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
     let intents = a.update(key('e'), now);
-    assert!(matches!(&intents[..], [Intent::LoadForEdit { .. }]));
-    a.update(Event::LoadedForEdit(github()), now);
+    assert!(matches!(work(&intents), Work::Get { .. }));
+    answer(&mut a, &intents, Outcome::Secret(github()), now);
     a.update(code(KeyCode::Tab), now); // key -> value
     typ(&mut a, "2", now);
     let intents = a.update(ctrl('s'), now);
-    let [Intent::Update { change, .. }] = &intents[..] else {
+    let Work::Update {
+        change, expected, ..
+    } = work(&intents)
+    else {
         panic!("{intents:?}")
     };
     assert!(change.replace);
+    assert_eq!(*expected, 2, "the version the form was loaded from");
     assert_eq!(change.set["token"].expose(), "ghp_xyz2");
 }
 
@@ -309,8 +443,27 @@ fn quit_and_help_and_tabs() {
     a.update(code(KeyCode::Esc), now);
     assert!(a.main().unwrap().popup.is_none());
     a.update(key(']'), now);
-    assert_eq!(a.main().unwrap().tab, sesame::tui::app::Tab::Sync);
+    assert_eq!(a.main().unwrap().tab, sesame::tui::app::Tab::Trash);
     assert!(matches!(&a.update(key('q'), now)[..], [Intent::Quit]));
+}
+
+#[test]
+fn help_scrolls_to_its_end_and_no_further() {
+    let now = Instant::now();
+    let mut a = unlocked(sample(), now);
+    a.update(key('?'), now);
+    for _ in 0..500 {
+        a.update(key('j'), now);
+    }
+    let Some(Popup::Help { scroll }) = a.main().unwrap().popup else {
+        panic!()
+    };
+    assert!(scroll > 0 && scroll < 100, "{scroll}");
+    a.update(key('k'), now);
+    let Some(Popup::Help { scroll: after }) = a.main().unwrap().popup else {
+        panic!()
+    };
+    assert_eq!(after, scroll - 1, "one key up moves one line");
 }
 
 #[test]
@@ -343,15 +496,23 @@ fn mouse_click_selects_and_wheel_scrolls() {
 }
 
 #[test]
-fn too_small_ignores_keys_but_quit() {
+fn too_small_ignores_keys_but_quit_and_lock() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(Event::Resize(40, 10), now);
+    a.update(Event::Resize(30, 10), now);
     assert!(a.update(key('d'), now).is_empty());
     assert!(a.main().unwrap().popup.is_none());
     a.update(Event::Resize(80, 24), now);
     assert!(a.update(key('d'), now).is_empty());
     assert!(a.main().unwrap().popup.is_some());
+    let mut b = unlocked(sample(), now);
+    b.update(Event::Resize(20, 5), now);
+    let lock = b.update(ctrl('l'), now);
+    assert!(
+        matches!(work(&lock), Work::Lock),
+        "ctrl-l locks at any size"
+    );
+    assert!(matches!(b.screen, Screen::Unlock(_)));
 }
 
 #[test]
@@ -368,11 +529,24 @@ fn keymap_overrides_from_config_apply() {
 }
 
 #[test]
-fn errors_show_in_the_status_bar() {
+fn errors_show_in_the_status_bar_naming_what_failed() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(Event::Failed("the record of x is damaged".into()), now);
-    assert_eq!(a.status.as_ref().unwrap().kind, StatusKind::Error);
+    let intents = a.update(key('H'), now);
+    refuse(
+        &mut a,
+        &intents,
+        ErrorKind::CorruptRecord,
+        "the record of x is damaged",
+        now,
+    );
+    let s = a.status.as_ref().unwrap();
+    assert_eq!(s.kind, StatusKind::Error);
+    assert!(
+        s.text.starts_with("reading the history of github failed"),
+        "{}",
+        s.text
+    );
 }
 
 #[test]
@@ -395,14 +569,12 @@ fn paste_of_a_large_multiline_value_is_kept_exactly() {
         format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{body}-----END OPENSSH PRIVATE KEY-----\n");
     a.update(Event::Paste(SecretValue::new(pem.clone())), now);
     let intents = a.update(ctrl('s'), now);
-    let [
-        Intent::Create {
-            name,
-            schema,
-            values,
-            ..
-        },
-    ] = &intents[..]
+    let Work::Create {
+        name,
+        schema,
+        values,
+        ..
+    } = work(&intents)
     else {
         panic!("expected a create, got {intents:?}");
     };
@@ -414,15 +586,20 @@ fn paste_of_a_large_multiline_value_is_kept_exactly() {
 fn quitting_with_a_copy_pending_clears_the_clipboard_first() {
     let now = Instant::now();
     let mut a = unlocked(sample(), now);
-    a.update(key('y'), now);
-    let copied = Event::Copied {
-        key: "token".into(),
-        name: "github".into(),
-    };
-    a.update(copied, now);
+    let intents = a.update(key('y'), now);
+    answer(&mut a, &intents, Outcome::Secret(github()), now);
+    a.update(
+        Event::Clipboard(ClipReport::Set {
+            how: "OSC 52".into(),
+        }),
+        now,
+    );
     let intents = a.update(key('q'), now + Duration::from_secs(5));
     assert!(
-        matches!(&intents[..], [Intent::ClearClipboard, Intent::Quit]),
+        matches!(
+            &intents[..],
+            [Intent::Clipboard(ClipOp::Clear), Intent::Quit]
+        ),
         "{intents:?}"
     );
     // Without a pending copy, quitting touches nothing.

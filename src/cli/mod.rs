@@ -346,6 +346,9 @@ pub fn session(cli: &Cli) -> Result<Session> {
         passphrase_file: cli.passphrase_file.clone(),
         headless: cli.headless,
     })?;
+    // A broken keymap is a broken config file: refused here as in the TUI (its warnings
+    // are the TUI's to show).
+    crate::tui::keymap::check(&session.config)?;
     Ok(session)
 }
 

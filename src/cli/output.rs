@@ -293,11 +293,7 @@ pub fn tsv_field(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// `NAME='value'`: single quotes keep everything literal in a POSIX shell and in dotenv
-/// files; an embedded `'` is written as `'\''`.
-pub fn env_line(name: &str, value: &str) -> String {
-    format!("{name}='{}'\n", value.replace('\'', "'\\''"))
-}
+pub use crate::envname::env_line;
 
 #[cfg(test)]
 mod tests {

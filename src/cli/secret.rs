@@ -6,16 +6,15 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::output::{Table, emit, env_line, json, warn_if_shared_file, yaml};
+use super::output::{Table, emit, json, warn_if_shared_file, yaml};
 use super::scope::ScopeArgs;
 use super::values::{self, ValueArgs};
 use super::{Context, Format, note, prompt, transfer, warn};
 use crate::api::Secrets;
-use crate::envname::env_var_names;
 use crate::error::{Error, Result, list_capped};
 use crate::schema::DEFAULT_SCHEMA;
 use crate::secret::{
-    KeyChanges, Scope, Secret, SecretMeta, SecretName, Values, Version, format_time, key_changes,
+    KeyChanges, Scope, Secret, SecretMeta, SecretName, Version, format_time, key_changes,
     shadowing_note,
 };
 use crate::vault::Change;
@@ -131,8 +130,11 @@ pub struct HistoryArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Make version N current again (as a new version, so this can be undone too)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "show")]
     pub restore: Option<u64>,
+    /// Print version N's values, as 'secret get' prints the current ones (--format works)
+    #[arg(long, value_name = "N")]
+    pub show: Option<u64>,
 }
 
 pub fn run(ctx: &Context, cmd: SecretCommand) -> Result<()> {
@@ -200,18 +202,6 @@ fn warn_if_shadowing(vault: &dyn Secrets, name: &SecretName, scope: Scope) {
     }
 }
 
-/// `secret get --format json|yaml`: the shape of DESIGN §3.
-#[derive(Serialize)]
-struct SecretView<'a> {
-    name: &'a str,
-    scope: Scope,
-    schema: &'a str,
-    created: String,
-    updated: String,
-    version: u64,
-    values: &'a Values,
-}
-
 fn get(ctx: &Context, a: GetArgs) -> Result<()> {
     let name = SecretName::new(a.name)?;
     if a.key.is_some() && ctx.format.is_some_and(|f| f != Format::Table) {
@@ -237,30 +227,11 @@ fn get(ctx: &Context, a: GetArgs) -> Result<()> {
 /// `secret get` in a format. Pure: the caller prints it (escaped on a terminal by `emit`).
 pub fn render_secret(secret: &Secret, format: Format) -> Result<String> {
     let m = &secret.meta;
-    let view = SecretView {
-        name: m.name.as_str(),
-        scope: m.scope,
-        schema: &m.schema,
-        created: format_time(m.created),
-        updated: format_time(m.updated),
-        version: m.version,
-        values: &secret.values,
-    };
+    let view = secret.doc();
     Ok(match format {
         Format::Json => json(&view)?,
         Format::Yaml => yaml(&view)?,
-        Format::Env => {
-            let vars = env_var_names(
-                secret
-                    .values
-                    .keys()
-                    .map(|k| (k.as_str(), format!("key '{k}' of '{}'", m.name))),
-            )?;
-            vars.iter()
-                .zip(secret.values.values())
-                .map(|(var, v)| env_line(var, v.expose()))
-                .collect()
-        }
+        Format::Env => crate::envname::dotenv(secret)?,
         _ => {
             let mut head = Table::new(&["", ""]);
             for (label, value) in [
@@ -523,11 +494,19 @@ struct VersionView {
 
 fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
     let name = SecretName::new(a.name)?;
-    let format = ctx.format(
-        "secret history",
-        &[Format::Table, Format::Json, Format::Yaml],
-        Format::Table,
-    )?;
+    // --show prints values, as `secret get` does (so `env` too).
+    let format = match a.show {
+        Some(_) => ctx.format(
+            "secret history --show",
+            &[Format::Table, Format::Json, Format::Yaml, Format::Env],
+            Format::Table,
+        )?,
+        None => ctx.format(
+            "secret history",
+            &[Format::Table, Format::Json, Format::Yaml],
+            Format::Table,
+        )?,
+    };
     let vault = ctx.secrets()?;
     let (secret, older) = vault.history(&name, a.scope.get())?;
     if let Some(n) = a.restore {
@@ -544,6 +523,9 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
         ));
         return Ok(());
     }
+    if let Some(n) = a.show {
+        return show_version(secret, older, n, format);
+    }
     let current = Version {
         version: secret.meta.version,
         schema: secret.meta.schema.clone(),
@@ -551,6 +533,31 @@ fn history(ctx: &Context, a: HistoryArgs) -> Result<()> {
         values: secret.values.clone(),
     };
     emit(&render_history(&current, &older, format)?)
+}
+
+/// `history --show N`: version N's values, in `secret get`'s shapes (env too).
+fn show_version(current: Secret, older: Vec<Version>, n: u64, format: Format) -> Result<()> {
+    let name = current.meta.name.to_string();
+    let secret = if n == current.meta.version {
+        current
+    } else {
+        let v = older
+            .into_iter()
+            .find(|v| v.version == n)
+            .ok_or(Error::VersionNotFound { name, version: n })?;
+        let mut meta = current.meta.clone();
+        meta.keys = v.values.keys().cloned().collect();
+        meta.schema = v.schema;
+        meta.updated = v.updated;
+        meta.version = v.version;
+        Secret {
+            meta,
+            values: v.values,
+        }
+    };
+    let text = Zeroizing::new(render_secret(&secret, format)?);
+    warn_if_shared_file();
+    emit(&text)
 }
 
 /// `secret history` in a format: the current version, then the older ones, newest first.

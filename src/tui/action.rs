@@ -1,11 +1,12 @@
 //! What the user means (actions, bound to keys by the keymap) and what the app asks the
-//! outside world to do (intents, run by the runtime against the vault and the terminal).
+//! outside world to do (intents: vault work for the worker thread, clipboard writes for the
+//! terminal).
 
 use crate::secret::{Scope, SecretName, SecretValue, Values};
-use crate::vault::Change;
+use crate::vault::{Change, TrashId};
 
 /// Everything a key can be bound to. The names are the keys of `assets/keymap.toml` and of
-/// `[tui.keys]` in the config file.
+/// `[tui.keys]` in the config file, and the commands of the `:` line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     Quit,
@@ -22,15 +23,26 @@ pub enum Action {
     FocusDetail,
     FocusList,
     Filter,
+    NamesOnly,
+    Sort,
+    ToggleGroup,
+    NextScope,
+    PrevScope,
+    Command,
     Reveal,
     RevealAll,
+    View,
     Copy,
+    CopyAs,
     New,
     Edit,
     Rename,
+    MoveScope,
     Delete,
+    Undo,
     History,
     Restore,
+    Purge,
     Save,
     Cancel,
     NextField,
@@ -38,16 +50,26 @@ pub enum Action {
     AddKey,
     RemoveKey,
     ToggleMask,
+    Newline,
+    Reload,
     Confirm,
 }
 
 impl Action {
-    /// Every action with its config name and a one-line description for `?`.
+    /// Every action with its config name and a one-line description for `?` and `:`.
     pub const ALL: &'static [(Action, &'static str, &'static str)] = &[
         (Action::Quit, "quit", "quit sesame"),
         (Action::Help, "help", "show this help"),
-        (Action::Lock, "lock", "lock the vault now"),
-        (Action::NextTab, "next_tab", "next tab (Secrets, Sync)"),
+        (
+            Action::Lock,
+            "lock",
+            "lock the vault now (works at any size)",
+        ),
+        (
+            Action::NextTab,
+            "next_tab",
+            "next tab (Secrets, Trash, Sync)",
+        ),
         (Action::PrevTab, "prev_tab", "previous tab"),
         (Action::Up, "up", "move up"),
         (Action::Down, "down", "move down"),
@@ -58,23 +80,78 @@ impl Action {
         (
             Action::FocusDetail,
             "focus_detail",
-            "go to the keys of the secret",
+            "open the secret's keys (a collapsed group: expand it)",
         ),
         (Action::FocusList, "focus_list", "back to the list"),
         (
             Action::Filter,
             "filter",
-            "fuzzy filter names, keys, schemas",
+            "search names, keys, schemas (ranked)",
         ),
+        (
+            Action::NamesOnly,
+            "names_only",
+            "search names only / names, keys and schemas",
+        ),
+        (Action::Sort, "sort", "sort by name, updated, version"),
+        (
+            Action::ToggleGroup,
+            "toggle_group",
+            "collapse / expand the scope group",
+        ),
+        (Action::NextScope, "next_scope", "jump to the next scope"),
+        (
+            Action::PrevScope,
+            "prev_scope",
+            "jump to the previous scope",
+        ),
+        (Action::Command, "command", "command line (tab completes)"),
         (Action::Reveal, "reveal", "reveal / hide the selected value"),
         (Action::RevealAll, "reveal_all", "reveal / hide all values"),
+        (
+            Action::View,
+            "view",
+            "view the whole value (multi-line, scrollable)",
+        ),
         (Action::Copy, "copy", "copy the selected value (OSC 52)"),
+        (
+            Action::CopyAs,
+            "copy_as",
+            "copy the secret as .env, JSON, or a reference",
+        ),
         (Action::New, "new", "create a secret"),
-        (Action::Edit, "edit", "edit the secret"),
+        (
+            Action::Edit,
+            "edit",
+            "edit the secret (values, keys, schema)",
+        ),
         (Action::Rename, "rename", "rename the secret"),
-        (Action::Delete, "delete", "delete the secret"),
-        (Action::History, "history", "earlier versions; restore one"),
-        (Action::Restore, "restore", "restore the version (history)"),
+        (
+            Action::MoveScope,
+            "move_scope",
+            "move the secret to the other scope",
+        ),
+        (
+            Action::Delete,
+            "delete",
+            "delete the secret (to the trash); purge in the trash",
+        ),
+        (
+            Action::Undo,
+            "undo",
+            "undo the last delete (from the trash)",
+        ),
+        (
+            Action::History,
+            "history",
+            "earlier versions; view, restore",
+        ),
+        (
+            Action::Restore,
+            "restore",
+            "restore the version / the trashed secret",
+        ),
+        (Action::Purge, "purge", "empty the whole trash (asks first)"),
         (Action::Save, "save", "save the form"),
         (Action::Cancel, "cancel", "close / clear / go back"),
         (Action::NextField, "next_field", "next field (form)"),
@@ -85,6 +162,12 @@ impl Action {
             Action::ToggleMask,
             "toggle_mask",
             "show / hide values (form)",
+        ),
+        (Action::Newline, "newline", "a line break in a value (form)"),
+        (
+            Action::Reload,
+            "reload",
+            "reload the secret into the form (after a conflict)",
         ),
         (Action::Confirm, "confirm", "answer yes in a confirm popup"),
     ];
@@ -113,30 +196,46 @@ impl Action {
     }
 }
 
-/// A side effect the pure `App::update` asks for. The runtime performs it and feeds the
-/// outcome back as an [`super::event::Event`].
+/// Names one piece of vault work; its outcome comes back as `Event::Done` with the same
+/// ticket, so an answer is always matched to the question (never to whatever is open).
+pub type Ticket = u64;
+
+/// A side effect the pure `App::update` asks for.
 #[derive(Debug)]
 pub enum Intent {
     Quit,
-    /// Create a new vault at the session's dir.
+    /// Vault work for the worker thread.
+    Work {
+        ticket: Ticket,
+        work: Work,
+    },
+    /// Set or clear the clipboard (the runtime writes to the terminal).
+    Clipboard(ClipOp),
+}
+
+#[derive(Debug)]
+pub enum ClipOp {
+    Set(SecretValue),
+    Clear,
+}
+
+/// What the worker does against the vault (`api::Secrets`), one job at a time, in order.
+#[derive(Debug)]
+pub enum Work {
+    /// Find the way to the vault: an unlocked agent lists at once; otherwise a passphrase
+    /// given up front (env, file) unlocks, else the answer asks for one.
+    Open {
+        passphrase: Option<SecretValue>,
+    },
+    /// Create a new vault at the session's dir, then open it.
     CreateVault(SecretValue),
     Unlock(SecretValue),
-    /// Drop the open vault (its keys are zeroized on drop).
+    /// Put every value out of reach (after the jobs queued before it).
     Lock,
-    /// Decrypt one secret's values so they can be shown (reveal) for a while.
-    Reveal {
-        name: SecretName,
-        scope: Scope,
-    },
-    /// Decrypt one secret and copy one of its values to the clipboard.
-    Copy {
-        name: SecretName,
-        scope: Scope,
-        key: String,
-    },
-    ClearClipboard,
-    /// Decrypt one secret to edit it in the form.
-    LoadForEdit {
+    /// Every secret's metadata again.
+    List,
+    /// Decrypt one secret (to reveal, view, copy, edit or move it).
+    Get {
         name: SecretName,
         scope: Scope,
     },
@@ -150,17 +249,27 @@ pub enum Intent {
         name: SecretName,
         scope: Scope,
         change: Change,
+        expected: u64,
     },
     Rename {
         name: SecretName,
         scope: Scope,
         new_name: SecretName,
+        expected: u64,
     },
     Delete {
         name: SecretName,
         scope: Scope,
+        expected: u64,
     },
-    LoadHistory {
+    /// Create the secret in the other scope, then delete it here (there is no vault "move":
+    /// it is a new secret there, with a history of its own).
+    Move {
+        name: SecretName,
+        scope: Scope,
+        expected: u64,
+    },
+    History {
         name: SecretName,
         scope: Scope,
     },
@@ -168,5 +277,17 @@ pub enum Intent {
         name: SecretName,
         scope: Scope,
         version: u64,
+        expected: u64,
+    },
+    /// What the trash holds.
+    TrashList,
+    /// Bring a trashed secret back (under another name if given).
+    TrashRestore {
+        id: TrashId,
+        new_name: Option<SecretName>,
+    },
+    /// Purge one trashed secret, or all (`None`), for good.
+    TrashPurge {
+        id: Option<TrashId>,
     },
 }

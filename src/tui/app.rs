@@ -1,33 +1,42 @@
 //! The TUI's state and its one pure transition: `App::update(event, now) -> intents`.
-//! No I/O here: the runtime (mod.rs) performs the intents and feeds their outcomes back.
+//! No I/O here: the runtime hands vault intents to the worker and feeds the answers back,
+//! each naming the ticket of the intent it answers.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
-use super::action::{Action, Intent};
+use super::action::{Action, ClipOp, Intent, Ticket, Work};
+use super::clipboard::ClipReport;
 use super::event::Event;
-use super::form::{Form, FormMode, Slot};
 use super::keymap::Keymap;
-use super::list::SecretList;
 use super::views;
 
+mod answers;
+mod form_keys;
 mod keys;
 mod pointer;
 mod popups;
+mod state;
+mod trash;
+pub use state::*;
+
 use crate::config::TuiConfig;
 use crate::schema::Registry;
-use crate::secret::{
-    Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version, shadowing_note,
-};
-use crate::vault::Change;
+use crate::secret::{Scope, SecretMeta, SecretName, SecretValue};
 
-/// Below this the TUI shows only a "terminal too small" message.
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+/// Below this the TUI shows only a "terminal too small" message (lock and quit still work).
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+/// Below this width the list and the detail pane take turns (Enter opens, h goes back).
+pub const SPLIT_WIDTH: u16 = 80;
+
+/// How long a status message stays: information briefly, errors long enough to read.
+const INFO_FOR: Duration = Duration::from_secs(6);
+const ERROR_FOR: Duration = Duration::from_secs(30);
 
 /// Timings from the config; `None` means never.
 #[derive(Clone, Debug)]
@@ -58,6 +67,82 @@ pub enum StatusKind {
 pub struct Status {
     pub text: String,
     pub kind: StatusKind,
+    /// When it disappears.
+    pub until: Instant,
+}
+
+/// Vault work in flight: why it was asked (to route its answer) and what to show meanwhile.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub purpose: Purpose,
+    pub label: String,
+    pub started: Instant,
+}
+
+/// Why a job was started; its answer is handled by this, whatever is on screen by then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Open,
+    CreateVault,
+    Unlock,
+    Lock,
+    Reload,
+    Reveal {
+        scope: Scope,
+        name: SecretName,
+        want: Want,
+    },
+    View {
+        scope: Scope,
+        name: SecretName,
+        key: String,
+    },
+    Copy {
+        scope: Scope,
+        name: SecretName,
+        what: CopyWhat,
+    },
+    Edit {
+        scope: Scope,
+        name: SecretName,
+    },
+    /// Fetch the secret again into an open form (after a conflict).
+    FormReload {
+        scope: Scope,
+        name: SecretName,
+    },
+    Save {
+        scope: Scope,
+        name: SecretName,
+        verb: &'static str,
+    },
+    Rename {
+        scope: Scope,
+        name: SecretName,
+    },
+    Delete {
+        scope: Scope,
+        name: SecretName,
+    },
+    Move {
+        scope: Scope,
+        name: SecretName,
+    },
+    History {
+        scope: Scope,
+        name: SecretName,
+    },
+    Restore {
+        scope: Scope,
+        name: SecretName,
+        version: u64,
+    },
+    Trash,
+    TrashRestore {
+        id: crate::vault::TrashId,
+        name: SecretName,
+    },
+    TrashPurge,
 }
 
 pub struct App {
@@ -70,172 +155,18 @@ pub struct App {
     pub size: (u16, u16),
     pub screen: Screen,
     pub status: Option<Status>,
+    /// Problems with the config that did not stop anything (keymap, custom schemas): kept,
+    /// shown at the top of the help and counted in the tab bar.
+    pub warnings: Vec<String>,
     pub last_input: Instant,
+    /// The clock as of the last event (views draw spinners and countdowns from it).
+    pub now: Instant,
     pub clipboard_clear_at: Option<Instant>,
+    /// What was copied, for the report ("'token' of db").
+    pub clipboard_label: Option<String>,
+    pub jobs: BTreeMap<Ticket, Job>,
+    next_ticket: Ticket,
     pub quit: bool,
-}
-
-pub enum Screen {
-    Wizard(Box<Wizard>),
-    Unlock(Box<Unlock>),
-    Main(Box<Main>),
-}
-
-pub struct Wizard {
-    pub first: MaskedInput,
-    pub second: MaskedInput,
-    pub on_second: bool,
-    pub error: Option<String>,
-    pub busy: bool,
-}
-
-pub struct Unlock {
-    pub input: MaskedInput,
-    pub error: Option<String>,
-    pub busy: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Secrets,
-    Sync,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Secrets, Tab::Sync];
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Secrets => "Secrets",
-            Tab::Sync => "Sync",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Focus {
-    List,
-    Detail,
-}
-
-/// Values decrypted for display, dropped (and zeroized) when the time is up or the
-/// selection moves.
-pub struct Revealed {
-    pub scope: Scope,
-    pub name: SecretName,
-    pub values: Values,
-    pub shown: BTreeSet<String>,
-    pub until: Instant,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Want {
-    Key(String),
-    All,
-}
-
-pub struct Main {
-    pub tab: Tab,
-    pub list: SecretList,
-    pub damaged: usize,
-    pub focus: Focus,
-    /// Which key of the selected secret the detail pane points at.
-    pub key_cursor: usize,
-    /// The filter input is open (typing goes to it).
-    pub filtering: bool,
-    pub revealed: Option<Revealed>,
-    pub pending_reveal: Option<Want>,
-    pub popup: Option<Popup>,
-}
-
-pub enum Popup {
-    Help {
-        scroll: usize,
-    },
-    ConfirmDelete {
-        scope: Scope,
-        name: SecretName,
-    },
-    Rename {
-        scope: Scope,
-        name: SecretName,
-        input: Box<TextArea<'static>>,
-        error: Option<String>,
-    },
-    Form(Box<Form>),
-    History(HistoryView),
-    ConfirmRestore {
-        scope: Scope,
-        name: SecretName,
-        version: u64,
-    },
-}
-
-/// One earlier version, with how its keys differ from the current version. No values.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryEntry {
-    pub version: u64,
-    pub updated: u64,
-    pub schema: String,
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
-    pub changed: Vec<String>,
-}
-
-pub struct HistoryView {
-    pub scope: Scope,
-    pub name: SecretName,
-    pub current: u64,
-    pub entries: Vec<HistoryEntry>,
-    pub selected: usize,
-}
-
-/// Key differences of `old` against `current`: keys only the old version had are "added"
-/// back by restoring it; keys only the current one has would be "removed".
-pub fn diff_keys(current: &Values, old: &Values) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let c = crate::secret::key_changes(current, old);
-    (c.added, c.removed, c.changed)
-}
-
-/// A hidden text input for a passphrase, wiped when dropped or replaced.
-pub struct MaskedInput(TextArea<'static>);
-
-impl std::ops::Deref for MaskedInput {
-    type Target = TextArea<'static>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for MaskedInput {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
-impl Drop for MaskedInput {
-    fn drop(&mut self) {
-        crate::tui::form::wipe(&mut self.0);
-    }
-}
-
-fn masked_input() -> MaskedInput {
-    let mut t = TextArea::default();
-    // A passphrase never enters an undo history (nothing to undo in a hidden input anyway).
-    t.set_max_histories(0);
-    t.set_mask_char('•');
-    t.set_cursor_line_style(ratatui::style::Style::default());
-    MaskedInput(t)
-}
-
-fn plain_input(text: &str) -> TextArea<'static> {
-    let mut t = TextArea::new(vec![text.to_string()]);
-    t.set_cursor_line_style(ratatui::style::Style::default());
-    t.move_cursor(ratatui_textarea::CursorMove::End);
-    t
-}
-
-fn text_of(t: &TextArea<'_>) -> String {
-    t.lines().join("\n")
 }
 
 fn is_ctrl_c(k: &KeyEvent) -> bool {
@@ -252,19 +183,9 @@ impl App {
         now: Instant,
     ) -> App {
         let screen = if vault_exists {
-            Screen::Unlock(Box::new(Unlock {
-                input: masked_input(),
-                error: None,
-                busy: false,
-            }))
+            Screen::Unlock(Box::default())
         } else {
-            Screen::Wizard(Box::new(Wizard {
-                first: masked_input(),
-                second: masked_input(),
-                on_second: false,
-                error: None,
-                busy: false,
-            }))
+            Screen::Wizard(Box::default())
         };
         App {
             keymap,
@@ -272,17 +193,27 @@ impl App {
             schemas,
             vault_label,
             color: true,
-            size: (MIN_WIDTH, MIN_HEIGHT),
+            size: (SPLIT_WIDTH, 24),
             screen,
             status: None,
+            warnings: Vec::new(),
             last_input: now,
+            now,
             clipboard_clear_at: None,
+            clipboard_label: None,
+            jobs: BTreeMap::new(),
+            next_ticket: 1,
             quit: false,
         }
     }
 
     pub fn too_small(&self) -> bool {
         self.size.0 < MIN_WIDTH || self.size.1 < MIN_HEIGHT
+    }
+
+    /// List and detail side by side, or taking turns.
+    pub fn narrow(&self) -> bool {
+        self.size.0 < SPLIT_WIDTH
     }
 
     pub fn main(&self) -> Option<&Main> {
@@ -292,10 +223,21 @@ impl App {
         }
     }
 
+    /// Work in flight (the runtime ticks faster for the spinner).
+    pub fn busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// The oldest job in flight, for the spinner.
+    pub fn current_job(&self) -> Option<&Job> {
+        self.jobs.values().next()
+    }
+
     pub fn info(&mut self, text: impl Into<String>) {
         self.status = Some(Status {
             text: text.into(),
             kind: StatusKind::Info,
+            until: self.now + INFO_FOR,
         });
     }
 
@@ -303,31 +245,75 @@ impl App {
         self.status = Some(Status {
             text: text.into(),
             kind: StatusKind::Error,
+            until: self.now + ERROR_FOR,
         });
     }
 
-    /// Marks the unlock screen busy before the runtime derives the key (so "unlocking…"
-    /// is on screen while it works).
-    pub fn start_unlock(&mut self) {
-        if let Screen::Unlock(u) = &mut self.screen {
-            u.busy = true;
+    /// Puts the first warning in the status bar (all of them are in the help).
+    pub fn show_warnings(&mut self) {
+        if let Some(w) = self.warnings.first().cloned() {
+            let more = match self.warnings.len() {
+                1 => String::new(),
+                n => format!(" (and {} more: see ?)", n - 1),
+            };
+            self.error(format!("{w}{more}"));
         }
     }
 
+    /// Starts vault work: a ticket, the job remembered, the intent for the worker.
+    pub(crate) fn work(
+        &mut self,
+        purpose: Purpose,
+        label: impl Into<String>,
+        work: Work,
+    ) -> Intent {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.jobs.insert(
+            ticket,
+            Job {
+                purpose,
+                label: label.into(),
+                started: self.now,
+            },
+        );
+        Intent::Work { ticket, work }
+    }
+
+    /// The first job: find the way to the vault (and unlock with a passphrase given up
+    /// front). The unlock screen shows it working; `q` still quits.
+    pub fn open(&mut self, passphrase: Option<SecretValue>, now: Instant) -> Intent {
+        self.now = now;
+        if let Screen::Unlock(u) = &mut self.screen {
+            u.busy = true;
+        }
+        let label = if passphrase.is_some() {
+            "unlocking… (deriving the key)"
+        } else {
+            "opening the vault…"
+        };
+        self.work(Purpose::Open, label, Work::Open { passphrase })
+    }
+
     fn list_height(&self) -> usize {
-        let area = Rect::new(0, 0, self.size.0, self.size.1);
-        views::layout(area).list_inner.height as usize
+        views::layout(self, Rect::new(0, 0, self.size.0, self.size.1))
+            .list_inner
+            .height as usize
     }
 
     /// The pure transition.
     pub fn update(&mut self, event: Event, now: Instant) -> Vec<Intent> {
+        self.now = now;
         let mut out = Vec::new();
         match event {
             Event::Key(k) => {
                 self.last_input = now;
                 if self.too_small() {
+                    // Quit and lock work at any size; the rest waits for room to show it.
                     if is_ctrl_c(&k) || self.keymap.is(&k, Action::Quit) {
                         self.quit(&mut out);
+                    } else if self.keymap.is(&k, Action::Lock) && self.main().is_some() {
+                        self.lock("locked", &mut out);
                     }
                 } else {
                     self.on_key(k, now, &mut out);
@@ -345,161 +331,64 @@ impl App {
             }
             Event::Resize(w, h) => self.size = (w, h),
             Event::Tick => self.on_tick(now, &mut out),
-            Event::Unlocked(listing) => {
-                let damaged = listing.damaged.len() + listing.problems.len();
-                let problem = listing.problems.first().cloned();
-                let count = listing.secrets.len();
-                self.screen = Screen::Main(Box::new(Main {
-                    tab: Tab::Secrets,
-                    list: SecretList::new(listing.secrets),
-                    damaged,
-                    focus: Focus::List,
-                    key_cursor: 0,
-                    filtering: false,
-                    revealed: None,
-                    pending_reveal: None,
-                    popup: None,
-                }));
-                if let Some(p) = problem {
-                    self.error(p);
-                } else if damaged > 0 {
-                    self.error(format!(
-                        "{damaged} damaged record(s) could not be read; the rest of the vault is fine (sesame recover brings back their last good copies)"
-                    ));
-                } else if count == 0 {
-                    self.info(format!(
-                        "vault unlocked: empty so far. Press {} to create your first secret",
-                        self.keymap.short(Action::New)
-                    ));
-                } else {
-                    self.info(format!("vault unlocked: {count} secrets"));
-                }
-                self.last_input = now;
-            }
-            Event::UnlockFailed(msg) => match &mut self.screen {
-                Screen::Unlock(u) => {
-                    u.busy = false;
-                    u.error = Some(msg);
-                    u.input = masked_input();
-                }
-                Screen::Wizard(w) => {
-                    w.busy = false;
-                    w.error = Some(msg);
-                }
-                Screen::Main(_) => self.error(msg),
-            },
-            Event::Revealed(secret) => self.on_revealed(secret, now),
-            Event::Copied { key, name } => {
-                let clear = match self.settings.clipboard_clear {
-                    Some(d) => {
-                        self.clipboard_clear_at = Some(now + d);
-                        format!(" (clears in {} s)", d.as_secs())
-                    }
-                    None => String::new(),
-                };
-                self.info(format!("copied '{key}' of {name} to the clipboard{clear}"));
-            }
-            Event::LoadedForEdit(secret) => {
-                if let Screen::Main(m) = &mut self.screen {
-                    m.popup = Some(Popup::Form(Box::new(Form::edit(&self.schemas, &secret))));
+            Event::Done { ticket, result } => {
+                // An answer nobody waits for any more (the screen was locked meanwhile) is
+                // dropped here, values and all (they are zeroized on drop).
+                if let Some(job) = self.jobs.remove(&ticket) {
+                    self.on_done(ticket, job, result, now, &mut out);
                 }
             }
-            Event::Saved { meta, verb } => {
-                let mut msg = format!(
-                    "{verb} {} ({}), version {}",
-                    meta.name, meta.scope, meta.version
-                );
-                if let Screen::Main(m) = &mut self.screen {
-                    close_popup(m);
-                    m.revealed = None;
-                    if verb == "created" && m.list.contains(meta.scope.other(), &meta.name) {
-                        msg = format!("{msg}; {}", shadowing_note(&meta.name, meta.scope));
-                    }
-                    m.list.upsert(meta);
+            Event::Changed(listing) => self.on_changed(listing),
+            Event::Lost(why) => {
+                if matches!(self.screen, Screen::Main(_)) {
+                    self.lock_screen();
                 }
-                self.info(msg);
+                self.jobs.clear();
+                self.error(why);
             }
-            Event::Renamed { old, new } => {
-                let mut msg = format!("renamed {} to {} ({})", old.name, new.name, new.scope);
-                if let Screen::Main(m) = &mut self.screen {
-                    close_popup(m);
-                    m.revealed = None;
-                    if m.list.contains(new.scope.other(), &new.name) {
-                        msg = format!("{msg}; {}", shadowing_note(&new.name, new.scope));
-                    }
-                    m.list.remove(old.scope, &old.name);
-                    m.list.upsert(new);
-                }
-                self.info(msg);
-            }
-            Event::Deleted(meta) => {
-                if let Screen::Main(m) = &mut self.screen {
-                    m.popup = None;
-                    m.revealed = None;
-                    m.list.remove(meta.scope, &meta.name);
-                    m.key_cursor = 0;
-                }
-                self.info(format!("deleted {} ({})", meta.name, meta.scope));
-            }
-            Event::History { current, versions } => {
-                if let Screen::Main(m) = &mut self.screen {
-                    let entries = versions
-                        .iter()
-                        .map(|v: &Version| {
-                            let (added, removed, changed) = diff_keys(&current.values, &v.values);
-                            HistoryEntry {
-                                version: v.version,
-                                updated: v.updated,
-                                schema: v.schema.clone(),
-                                added,
-                                removed,
-                                changed,
-                            }
-                        })
-                        .collect();
-                    m.popup = Some(Popup::History(HistoryView {
-                        scope: current.meta.scope,
-                        name: current.meta.name.clone(),
-                        current: current.meta.version,
-                        entries,
-                        selected: 0,
-                    }));
-                }
-            }
-            Event::Failed(msg) => {
-                let mut shown = false;
-                if let Screen::Main(m) = &mut self.screen {
-                    m.pending_reveal = None;
-                    match &mut m.popup {
-                        Some(Popup::Form(f)) => {
-                            f.busy = false;
-                            f.error = Some(msg.clone());
-                            shown = true;
-                        }
-                        Some(Popup::Rename { error, .. }) => {
-                            *error = Some(msg.clone());
-                            shown = true;
-                        }
-                        Some(Popup::ConfirmDelete { .. }) | Some(Popup::ConfirmRestore { .. }) => {
-                            m.popup = None;
-                        }
-                        _ => {}
-                    }
-                }
-                if !shown {
-                    self.error(msg);
-                }
-            }
+            Event::Clipboard(report) => self.on_clipboard(report, now),
         }
-        if let Screen::Main(m) = &mut self.screen {
-            let h = {
-                let area = Rect::new(0, 0, self.size.0, self.size.1);
-                views::layout(area).list_inner.height as usize
-            };
-            m.list.ensure_visible(h);
+        self.load_trash_if_needed(&mut out);
+        if let Screen::Main(_) = &self.screen {
+            let h = self.list_height();
+            let area = Rect::new(0, 0, self.size.0, self.size.1);
+            if let Screen::Main(m) = &mut self.screen {
+                m.list.ensure_visible(h);
+                // The viewer scrolls to the value's last line, no further.
+                if let Some(Popup::Viewer { key, scroll }) = &mut m.popup {
+                    let max = m
+                        .revealed
+                        .as_ref()
+                        .filter(|r| r.shown.contains(key.as_str()))
+                        .and_then(|r| r.values.get(key.as_str()))
+                        .map_or(0, |v| views::viewer::max_scroll(v.expose(), area));
+                    *scroll = (*scroll).min(max);
+                }
+            }
         }
         self.sync_cursors();
         out
+    }
+
+    fn on_clipboard(&mut self, report: ClipReport, now: Instant) {
+        match report {
+            ClipReport::Set { how } => {
+                let label = self.clipboard_label.clone().unwrap_or_default();
+                let clear = match self.settings.clipboard_clear {
+                    Some(d) => {
+                        self.clipboard_clear_at = Some(now + d);
+                        format!("; clears in {} s", d.as_secs())
+                    }
+                    None => String::new(),
+                };
+                self.info(format!("copied {label} to the clipboard ({how}{clear})"));
+            }
+            ClipReport::Cleared(text) => self.info(text),
+            ClipReport::Failed(text) => {
+                self.clipboard_clear_at = None;
+                self.error(text)
+            }
+        }
     }
 
     /// Shows the text cursor only in the input that has the focus.
@@ -526,38 +415,56 @@ impl App {
         // A copied value must not outlive sesame in the clipboard, waiting for a timer that
         // will never fire.
         if self.clipboard_clear_at.take().is_some() {
-            out.push(Intent::ClearClipboard);
+            out.push(Intent::Clipboard(ClipOp::Clear));
         }
         out.push(Intent::Quit);
     }
 
-    fn lock(&mut self, reason: &str, out: &mut Vec<Intent>) {
+    /// Leaves the main screen for the unlock screen, dropping every value and name.
+    fn lock_screen(&mut self) {
         if let Screen::Main(m) = &mut self.screen
             && let Some(Popup::Form(f)) = &mut m.popup
         {
             f.wipe();
         }
-        self.screen = Screen::Unlock(Box::new(Unlock {
-            input: masked_input(),
-            error: None,
-            busy: false,
-        }));
-        self.info(reason.to_string());
-        out.push(Intent::Lock);
+        self.screen = Screen::Unlock(Box::default());
+    }
+
+    /// Locks now. Work already queued finishes first (the worker takes jobs in order, so a
+    /// save is never cut short), but its answers are dropped: nothing lands on the locked
+    /// screen.
+    fn lock(&mut self, reason: &str, out: &mut Vec<Intent>) {
+        let in_flight = self.jobs.len();
+        self.lock_screen();
+        self.jobs.clear();
+        let lock = self.work(Purpose::Lock, "locking…", Work::Lock);
+        out.push(lock);
+        if in_flight > 0 {
+            self.info(format!(
+                "{reason}; {in_flight} job(s) in flight finish first, their results are not shown"
+            ));
+        } else {
+            self.info(reason.to_string());
+        }
     }
 
     fn on_tick(&mut self, now: Instant, out: &mut Vec<Intent>) {
+        if self.status.as_ref().is_some_and(|s| now >= s.until) {
+            self.status = None;
+        }
         if let Some(at) = self.clipboard_clear_at
             && now >= at
         {
             self.clipboard_clear_at = None;
-            out.push(Intent::ClearClipboard);
-            self.info("clipboard cleared");
+            out.push(Intent::Clipboard(ClipOp::Clear));
         }
-        if let Screen::Main(m) = &mut self.screen
-            && m.revealed.as_ref().is_some_and(|r| now >= r.until)
-        {
-            m.revealed = None;
+        if let Screen::Main(m) = &mut self.screen {
+            if m.revealed.as_ref().is_some_and(|r| now >= r.until) {
+                m.revealed = None;
+            }
+            if let Some(Popup::History(h)) = &mut m.popup {
+                h.expire(now);
+            }
         }
         if let (Screen::Main(_), Some(idle)) = (&self.screen, self.settings.auto_lock)
             && now.duration_since(self.last_input) >= idle
@@ -567,56 +474,103 @@ impl App {
         }
     }
 
-    fn on_revealed(&mut self, secret: Secret, now: Instant) {
-        let until = now + self.settings.reveal_for;
+    /// The Trash tab shows what the vault has now: loaded when opened and after changes.
+    fn load_trash_if_needed(&mut self, out: &mut Vec<Intent>) {
+        let want =
+            matches!(&self.screen, Screen::Main(m) if m.tab == Tab::Trash && !m.trash.loaded);
+        let asked = self.jobs.values().any(|j| j.purpose == Purpose::Trash);
+        if want && !asked {
+            let i = self.work(Purpose::Trash, "reading the trash…", Work::TrashList);
+            out.push(i);
+        }
+    }
+
+    /// Another process changed the vault: the new list, keeping query, sort and selection.
+    fn on_changed(&mut self, listing: crate::vault::Listing) {
         let Screen::Main(m) = &mut self.screen else {
             return;
         };
-        let Some(want) = m.pending_reveal.take() else {
-            return;
-        };
-        // Ignore a late answer for a secret no longer selected.
-        if m.list
+        let before = m.list.len();
+        let selected = m
+            .list
             .selected()
-            .is_none_or(|s| s.name != secret.meta.name || s.scope != secret.meta.scope)
-        {
-            return;
+            .map(|s| (s.scope, s.name.clone(), s.version));
+        m.list.replace(listing.secrets);
+        m.damaged = listing.damaged.len() + listing.problems.len();
+        // A revealed secret that changed shows stale values: drop them.
+        let now_sel = m
+            .list
+            .selected()
+            .map(|s| (s.scope, s.name.clone(), s.version));
+        if now_sel != selected {
+            m.revealed = None;
+            m.key_cursor = 0;
         }
-        let keys = secret.meta.keys.clone();
-        let mut r = Revealed {
-            scope: secret.meta.scope,
-            name: secret.meta.name.clone(),
-            values: secret.values,
-            shown: BTreeSet::new(),
-            until,
+        let after = m.list.len();
+        let what = match after.cmp(&before) {
+            std::cmp::Ordering::Greater => format!("{} new", after - before),
+            std::cmp::Ordering::Less => format!("{} gone", before - after),
+            std::cmp::Ordering::Equal => "changed".to_string(),
         };
-        toggle(&mut r, &want, &keys);
-        m.revealed = Some(r);
+        self.info(format!(
+            "the vault changed elsewhere ({what}): list reloaded"
+        ));
     }
 }
 
-fn toggle(r: &mut Revealed, want: &Want, keys: &[String]) {
-    match want {
-        Want::All => {
-            if r.shown.len() == keys.len() {
-                r.shown.clear();
-            } else {
-                r.shown = keys.iter().cloned().collect();
-            }
-        }
-        Want::Key(k) => {
-            if !r.shown.remove(k) {
-                r.shown.insert(k.clone());
-            }
-        }
+/// A hidden text input for a passphrase, wiped when dropped or replaced.
+pub struct MaskedInput(TextArea<'static>);
+
+impl std::ops::Deref for MaskedInput {
+    type Target = TextArea<'static>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
-fn close_popup(m: &mut Main) {
-    if let Some(Popup::Form(f)) = &mut m.popup {
-        f.wipe();
+impl std::ops::DerefMut for MaskedInput {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
-    m.popup = None;
+}
+
+impl Drop for MaskedInput {
+    fn drop(&mut self) {
+        crate::tui::form::wipe(&mut self.0);
+    }
+}
+
+impl MaskedInput {
+    pub fn new() -> MaskedInput {
+        let mut t = TextArea::default();
+        // A passphrase never enters an undo history (nothing to undo in a hidden input anyway).
+        t.set_max_histories(0);
+        // Views draw a fixed mark instead (no length shown); the mask char is a backstop.
+        t.set_mask_char('•');
+        t.set_cursor_line_style(ratatui::style::Style::default());
+        MaskedInput(t)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Default for MaskedInput {
+    fn default() -> Self {
+        MaskedInput::new()
+    }
+}
+
+fn plain_input(text: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![text.to_string()]);
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+fn text_of(t: &TextArea<'_>) -> String {
+    t.lines().join("\n")
 }
 
 /// Metadata for a list row, for views and tests.

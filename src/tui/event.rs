@@ -1,12 +1,16 @@
-//! Everything `App::update` reacts to: terminal input, the clock, and the outcome of the
-//! intents the runtime performed. Reading crossterm's queue lives here too.
+//! Everything `App::update` reacts to: terminal input, the clock, the worker's answers (each
+//! naming the intent it answers) and what the runtime did with the clipboard. All of them
+//! arrive on one channel.
 
 use std::time::Duration;
 
 use crossterm::event::{self as ct, KeyEvent, KeyEventKind, MouseEvent};
 
+use super::action::Ticket;
+use super::clipboard::ClipReport;
+use crate::error::{Error, ErrorKind};
 use crate::secret::{Secret, SecretMeta, Version};
-use crate::vault::Listing;
+use crate::vault::{Deleted, Listing, TrashEntry};
 
 #[derive(Debug)]
 pub enum Event {
@@ -15,34 +19,78 @@ pub enum Event {
     /// Pasted text: often a secret, so it is held as one (redacted Debug, zeroized).
     Paste(crate::secret::SecretValue),
     Resize(u16, u16),
-    /// The clock moved on (the runtime ticks a few times a second).
+    /// The clock moved on (the runtime ticks a few times a second, faster while busy).
     Tick,
-    // ---- outcomes of intents ------------------------------------------------------------
+    /// The worker finished the job `ticket`.
+    Done {
+        ticket: Ticket,
+        result: Result<Outcome, Failure>,
+    },
+    /// Another process (a CLI command through the agent) changed the vault: the new list.
+    Changed(Listing),
+    /// The vault went out of reach by itself (the agent locked on its idle timer or on
+    /// `sesame lock`, or exited): the message says which.
+    Lost(String),
+    /// What the runtime did with a clipboard intent.
+    Clipboard(ClipReport),
+}
+
+/// What a job produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A passphrase is needed (no unlocked agent, none given up front).
+    NeedPassphrase,
     Unlocked(Listing),
-    /// Unlock or create failed: the message to show on that screen.
-    UnlockFailed(String),
-    Revealed(Secret),
-    Copied {
-        key: String,
-        name: String,
-    },
-    LoadedForEdit(Secret),
+    Locked,
+    Listed(Listing),
+    Secret(Secret),
     /// A secret was created, updated or restored: its new metadata.
-    Saved {
-        meta: SecretMeta,
-        verb: &'static str,
-    },
+    Saved(SecretMeta),
     Renamed {
         old: SecretMeta,
         new: SecretMeta,
     },
-    Deleted(SecretMeta),
+    /// Deleted: in the trash (`trash`), or gone at once when the vault keeps no trash.
+    Deleted(Deleted),
+    Moved {
+        old: SecretMeta,
+        new: SecretMeta,
+    },
     History {
         current: Secret,
         versions: Vec<Version>,
     },
-    /// An intent failed; the vault's message, shown in the status bar or the open form.
-    Failed(String),
+    Trash(Vec<TrashEntry>),
+    /// A trashed secret is back: its metadata.
+    Untrashed(SecretMeta),
+    /// How many trashed secrets were purged.
+    Purged(usize),
+}
+
+/// Why a job failed: the error's kind (a conflict, a locked vault, a refusal...) and its
+/// one-line message. Never a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// Waits up to `timeout` for terminal input. `Ok(None)` means the time passed.
@@ -56,6 +104,6 @@ pub fn read(timeout: Duration) -> std::io::Result<Option<Event>> {
         ct::Event::Mouse(m) => Some(Event::Mouse(m)),
         ct::Event::Paste(s) => Some(Event::Paste(crate::secret::SecretValue::new(s))),
         ct::Event::Resize(w, h) => Some(Event::Resize(w, h)),
-        _ => Some(Event::Tick),
+        _ => None,
     })
 }

@@ -139,6 +139,124 @@ impl fmt::Display for KeyCombo {
     }
 }
 
+/// Where keys mean something, and the actions live there. One key may serve different
+/// actions in different places, never two in one place: [`check`] refuses that. The app's
+/// key handlers pick from these same lists.
+pub mod context {
+    use super::Action::{self, *};
+
+    pub const LIST: &[Action] = &[
+        Quit,
+        Help,
+        Lock,
+        NextTab,
+        PrevTab,
+        Filter,
+        NamesOnly,
+        Sort,
+        ToggleGroup,
+        NextScope,
+        PrevScope,
+        Command,
+        Up,
+        Down,
+        PageUp,
+        PageDown,
+        Top,
+        Bottom,
+        FocusDetail,
+        FocusList,
+        Reveal,
+        RevealAll,
+        Copy,
+        CopyAs,
+        New,
+        Edit,
+        Rename,
+        MoveScope,
+        Delete,
+        Undo,
+        History,
+        Cancel,
+    ];
+    pub const DETAIL: &[Action] = &[
+        Quit,
+        Help,
+        Lock,
+        NextTab,
+        PrevTab,
+        Filter,
+        NamesOnly,
+        Sort,
+        ToggleGroup,
+        NextScope,
+        PrevScope,
+        Command,
+        Up,
+        Down,
+        PageUp,
+        PageDown,
+        Top,
+        Bottom,
+        View,
+        FocusList,
+        Reveal,
+        RevealAll,
+        Copy,
+        CopyAs,
+        New,
+        Edit,
+        Rename,
+        MoveScope,
+        Delete,
+        Undo,
+        History,
+        Cancel,
+    ];
+    /// While typing a search: printable keys are text, ctrl-u clears the line (as in a
+    /// shell), page keys page; these take the others.
+    pub const FILTER: &[Action] = &[Cancel, NamesOnly, Up, Down];
+    /// A form: printable keys are text unless bound here (which [`super::check`] warns of).
+    pub const FORM: &[Action] = &[
+        Save, Cancel, NextField, PrevField, AddKey, RemoveKey, ToggleMask, Newline, Reload,
+    ];
+    pub const CONFIRM: &[Action] = &[Confirm, Cancel];
+    pub const HISTORY: &[Action] = &[Up, Down, PageUp, PageDown, View, Cancel, Quit, History];
+    pub const VERSION: &[Action] = &[Restore, Reveal, RevealAll, Up, Down, Cancel];
+    pub const VIEWER: &[Action] = &[
+        Up, Down, PageUp, PageDown, Top, Bottom, Reveal, Copy, Cancel, View, Quit,
+    ];
+    pub const TRASH: &[Action] = &[
+        Quit, Help, Lock, NextTab, PrevTab, Command, Up, Down, PageUp, PageDown, Top, Bottom,
+        Restore, Undo, Delete, Purge, Cancel,
+    ];
+    pub const SYNC: &[Action] = &[Quit, Help, Lock, NextTab, PrevTab, Command];
+    pub const HELP: &[Action] = &[Up, Down, PageUp, PageDown, Top, Bottom, Cancel, Help, Quit];
+
+    /// Every context, named for messages; `true` where printable keys are typed text.
+    pub const ALL: &[(&str, &[Action], bool)] = &[
+        ("the list", LIST, false),
+        ("the keys pane", DETAIL, false),
+        ("the search", FILTER, true),
+        ("a form", FORM, true),
+        ("a confirmation", CONFIRM, false),
+        ("the history", HISTORY, false),
+        ("an earlier version", VERSION, false),
+        ("the value viewer", VIEWER, false),
+        ("the trash", TRASH, false),
+        ("the sync tab", SYNC, false),
+        ("the help", HELP, false),
+    ];
+}
+
+/// A problem with one `[tui.keys]` entry (or the built-in map).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The action name as written.
+    pub action: String,
+    pub message: String,
+}
+
 /// Action -> keys, in the order written (the first key is the one hints show).
 #[derive(Clone, Debug)]
 pub struct Keymap {
@@ -154,14 +272,18 @@ impl Keymap {
         map
     }
 
-    /// The built-in map with the config's overrides; unknown actions or keys are reported
-    /// (and skipped) rather than fatal, so a typo never locks the user out of the TUI.
-    pub fn build(overrides: &BTreeMap<String, Vec<String>>) -> (Keymap, Vec<String>) {
+    /// The built-in map with the config's overrides (an override replaces that action's
+    /// keys). Unknown actions and keys are returned as problems and skipped; [`check`] turns
+    /// them into a refusal before the TUI or a command starts.
+    pub fn build(overrides: &BTreeMap<String, Vec<String>>) -> (Keymap, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut raw: BTreeMap<String, Vec<String>> = match toml::from_str(DEFAULT_KEYMAP) {
             Ok(m) => m,
             Err(e) => {
-                problems.push(format!("built-in keymap: {e}"));
+                problems.push(Problem {
+                    action: String::new(),
+                    message: format!("the built-in keymap does not parse: {e}"),
+                });
                 BTreeMap::new()
             }
         };
@@ -171,16 +293,24 @@ impl Keymap {
         let mut keys: BTreeMap<Action, Vec<KeyCombo>> = BTreeMap::new();
         for (name, list) in &raw {
             let Some(action) = Action::from_name(name) else {
-                problems.push(format!(
-                    "[tui.keys]: unknown action '{name}' (see '?' for the list)"
-                ));
+                problems.push(Problem {
+                    action: name.clone(),
+                    message: format!(
+                        "unknown action '{}' (the actions are listed under '?' in the TUI)",
+                        crate::error::shown(name)
+                    ),
+                });
                 continue;
             };
             let combos = keys.entry(action).or_default();
             for k in list {
                 match KeyCombo::parse(k) {
-                    Ok(c) => combos.push(c),
-                    Err(e) => problems.push(format!("[tui.keys] {name}: {e}")),
+                    Ok(c) if !combos.contains(&c) => combos.push(c),
+                    Ok(_) => {}
+                    Err(e) => problems.push(Problem {
+                        action: name.clone(),
+                        message: e,
+                    }),
                 }
             }
         }
@@ -200,8 +330,8 @@ impl Keymap {
             .is_some_and(|a| a.contains(&action))
     }
 
-    /// The first of `candidates` that `ev` is bound to: each context lists the actions that
-    /// mean something there, so one key can do different things in different places.
+    /// The action of `candidates` (a context's list) that `ev` is bound to. [`check`] makes
+    /// sure there is at most one.
     pub fn pick(&self, ev: &KeyEvent, candidates: &[Action]) -> Option<Action> {
         let bound = self.by_key.get(&KeyCombo::from_event(ev))?;
         candidates.iter().copied().find(|a| bound.contains(a))
@@ -228,8 +358,106 @@ impl Keymap {
         self.keys(action)
             .first()
             .map(ToString::to_string)
-            .unwrap_or_else(|| "-".into())
+            .unwrap_or_else(|| format!(":{}", action.name()))
     }
+
+    /// Key clashes: `(context, key, actions)` for every key bound to two actions that are
+    /// live in the same context.
+    pub fn conflicts(&self) -> Vec<(&'static str, KeyCombo, Vec<Action>)> {
+        let mut out = Vec::new();
+        for (ctx, actions, _) in context::ALL {
+            let mut keys: Vec<&KeyCombo> = self.by_key.keys().collect();
+            keys.sort_by_key(|k| k.to_string());
+            for key in keys {
+                let live: Vec<Action> = self.by_key[key]
+                    .iter()
+                    .copied()
+                    .filter(|a| actions.contains(a))
+                    .collect();
+                if live.len() > 1 {
+                    out.push((*ctx, *key, live));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Checks the keymap of `config` once, for both faces: unknown actions, keys that do not
+/// parse, and one key bound to two actions in one place are refused, naming the config
+/// line; what works but may surprise (an action left without a key, a letter bound in a
+/// form where it could no longer be typed) comes back as warnings for the TUI to show.
+pub fn check(config: &crate::config::Config) -> crate::error::Result<Vec<String>> {
+    let overrides = &config.tui.keys;
+    let (map, problems) = Keymap::build(overrides);
+    let at = |action: &str| match config.tui.key_lines.get(action) {
+        Some(line) => format!("line {line}: [tui.keys] {}", crate::error::shown(action)),
+        None => format!("[tui.keys] {}", crate::error::shown(action)),
+    };
+    let mut errors: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", at(&p.action), p.message))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (ctx, key, actions) in map.conflicts() {
+        // Name the entry the user wrote (an override clashing with a built-in key).
+        let mine: Vec<&Action> = actions
+            .iter()
+            .filter(|a| overrides.contains_key(a.name()))
+            .collect();
+        let blame = mine.first().map(|a| a.name()).unwrap_or(actions[0].name());
+        let others: Vec<&str> = actions
+            .iter()
+            .map(|a| a.name())
+            .filter(|n| *n != blame)
+            .collect();
+        if !seen.insert((blame, key.to_string())) {
+            continue;
+        }
+        errors.push(format!(
+            "{}: '{key}' is also {}'s key in {ctx}; give one of them another key",
+            at(blame),
+            others.join(" and ")
+        ));
+    }
+    if !errors.is_empty() {
+        let msg = format!("the keymap is not usable: {}", errors.join("; "));
+        return Err(match &config.path {
+            Some(path) => crate::error::Error::Config {
+                path: path.clone(),
+                msg,
+            },
+            None => crate::error::Error::Other(msg),
+        });
+    }
+    let mut warnings = Vec::new();
+    for name in overrides.keys() {
+        let Some(action) = Action::from_name(name) else {
+            continue;
+        };
+        if map.keys(action).is_empty() {
+            warnings.push(format!(
+                "{}: '{name}' has no key now; type :{name} to use it",
+                at(name)
+            ));
+        }
+        for (ctx, actions, typing) in context::ALL {
+            if !typing || !actions.contains(&action) {
+                continue;
+            }
+            for k in map.keys(action) {
+                if matches!(k.code, KeyCode::Char(_))
+                    && !k.mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                {
+                    warnings.push(format!(
+                        "{}: '{k}' cannot be typed in {ctx} any more",
+                        at(name)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(warnings)
 }
 
 #[cfg(test)]
@@ -262,6 +490,56 @@ mod tests {
         let (map, problems) = Keymap::build(&o);
         assert_eq!(map.label(Action::Quit), "ctrl-q");
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].contains("frobnicate"));
+        assert!(problems[0].message.contains("frobnicate"));
+    }
+
+    #[test]
+    fn the_default_map_has_no_conflicts() {
+        assert_eq!(Keymap::default_map().conflicts(), Vec::new());
+    }
+
+    fn config(text: &str) -> crate::config::Config {
+        crate::config::Config::parse(text, std::path::Path::new("/c.toml")).unwrap()
+    }
+
+    #[test]
+    fn check_refuses_conflicts_and_typos_with_the_line() {
+        let err = check(&config(
+            "[tui]\nauto_lock_minutes = 1\n[tui.keys]\ncopy = [\"d\"]\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("/c.toml"), "{err}");
+        assert!(err.contains("line 4: [tui.keys] copy"), "{err}");
+        assert!(
+            err.contains("'d' is also delete's key in the list"),
+            "{err}"
+        );
+        let err = check(&config(
+            "[tui.keys]\nquit = [\"hyper-q\"]\nfrob = [\"x\"]\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 2: [tui.keys] quit: unknown key 'hyper-q'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 3: [tui.keys] frob: unknown action"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn check_warns_of_what_works_but_surprises() {
+        let w = check(&config("[tui.keys]\nsave = [\"s\"]\nhistory = []\n")).unwrap();
+        assert!(
+            w.iter()
+                .any(|w| w.contains("'s' cannot be typed in a form")),
+            "{w:?}"
+        );
+        assert!(w.iter().any(|w| w.contains("type :history")), "{w:?}");
+        assert!(check(&config("")).unwrap().is_empty());
     }
 }

@@ -1,37 +1,49 @@
-//! The terminal UI (`sesame` with no subcommand). `App` holds the state and decides;
-//! this module runs the loop: read input, update, perform the intents against the vault
-//! and the terminal, draw. No storage or crypto lives here: it all goes through `Vault`.
+//! The terminal UI (`sesame` with no subcommand). `App` holds the state and decides (pure);
+//! this module runs the loop. Three threads meet on one channel: input (crossterm), the
+//! worker (vault work, `worker.rs`) and the UI thread, which updates the app with each
+//! event, hands vault intents to the worker, writes the clipboard and draws. No storage or
+//! crypto lives here: it all goes through `api::Secrets`.
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
+pub mod command;
 pub mod event;
 pub mod form;
 pub mod keymap;
 pub mod list;
+pub mod memory;
+pub mod search;
 pub mod terminal;
+pub mod text;
 pub mod views;
+pub mod worker;
 
-use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-
-use crate::api::{AgentUse, Door, Secrets};
-use crate::crypto::KdfParams;
+use crate::api::AgentUse;
 use crate::error::Result;
 use crate::session::Session;
-use crate::vault::Vault;
-use action::Intent;
+use action::{ClipOp, Intent, Work};
 use app::{App, Settings};
+use clipboard::Clipboard;
 use event::Event;
 use keymap::Keymap;
+use worker::Worker;
 
 /// How often the clock ticks when nothing happens (auto-lock, reveal and clipboard timers).
 const TICK: Duration = Duration::from_millis(250);
+/// While work is in flight, for the spinner.
+const BUSY_TICK: Duration = Duration::from_millis(100);
 
-/// Builds the app for a session: keymap with the config's overrides, timings, colours.
-pub fn new_app(session: &Session, now: Instant) -> App {
-    let (keymap, problems) = Keymap::build(&session.config.tui.keys);
+/// Builds the app for a session: keymap with the config's overrides (refused when broken),
+/// timings, colours, and the warnings to keep showing.
+pub fn new_app(session: &Session, now: Instant) -> Result<App> {
+    let warnings = keymap::check(&session.config)?;
+    let (keymap, _) = Keymap::build(&session.config.tui.keys);
     let mut app = App::new(
         keymap,
         Settings::from_config(&session.config.tui),
@@ -41,292 +53,157 @@ pub fn new_app(session: &Session, now: Instant) -> App {
         now,
     );
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut warnings = problems;
-    warnings.extend(session.schema_warnings().iter().cloned());
-    if let Some(w) = warnings.first() {
-        app.error(w.clone());
-    }
-    app
+    app.warnings = warnings;
+    app.warnings
+        .extend(session.schema_warnings().iter().cloned());
+    Ok(app)
 }
 
-/// Runs the TUI until the user quits. The terminal is restored on every way out. With an
-/// unlocked agent running, it opens straight onto the list.
+/// Runs the TUI until the user quits. The terminal is restored on every way out.
 pub fn run(session: Session, agent: AgentUse) -> Result<()> {
     // The TUI holds the unlocked vault for minutes: no core dump or same-user ptrace may
     // copy its keys or revealed values out.
     let unhardened = crate::hardening::no_dumps();
-    let mut app = new_app(&session, Instant::now());
+    memory::one_arena();
+    let now = Instant::now();
+    let mut app = new_app(&session, now)?;
     if !unhardened.is_empty() {
-        app.error(format!(
+        app.warnings.push(format!(
             "could not disable {} for this process",
             unhardened.join(" and ")
         ));
     }
-    let mut pending = Vec::new();
-    let mut vault: Option<Box<dyn Secrets>> = None;
-    let mut door = None;
-    if session.vault_exists() {
-        match crate::api::door(&session, agent) {
-            Ok(Door::Open(s)) => {
-                match s.list() {
-                    Ok(listing) => {
-                        app.update(Event::Unlocked(listing), Instant::now());
-                    }
-                    Err(e) => app.error(e.to_string()),
-                }
-                vault = Some(s);
-            }
-            Ok(Door::Locked(l)) => door = Some(l),
-            Err(e) => app.error(e.to_string()),
-        }
-    }
-    if vault.is_none() && session.vault_exists() {
+    let passphrase = if session.vault_exists() {
         match session.passphrase_without_prompt() {
-            Ok(Some(p)) => {
-                app.start_unlock();
-                pending.push(Intent::Unlock(crate::secret::SecretValue::new(p.as_str())));
+            Ok(p) => p.map(|p| crate::secret::SecretValue::new(p.as_str())),
+            Err(e) => {
+                app.warnings.push(e.to_string());
+                None
             }
-            Ok(None) => {}
-            Err(e) => app.error(e.to_string()),
         }
+    } else {
+        None
+    };
+    let mut first = Vec::new();
+    if session.vault_exists() {
+        first.push(app.open(passphrase, now));
     }
+    app.show_warnings();
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = Worker::spawn(Arc::new(session), agent, tx.clone());
     let mut term = terminal::setup()?;
-    let result = event_loop(
-        &mut term, &mut app, &session, pending, &mut vault, door, agent,
-    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let input = spawn_input(tx.clone(), stop.clone());
+    let mut rt = Runtime {
+        worker: &worker,
+        clipboard: Clipboard::detect(),
+        events: tx,
+    };
+    let result = rt.event_loop(&mut term, &mut app, rx, first);
+    stop.store(true, Ordering::SeqCst);
+    let _ = input.join();
     terminal::restore();
-    // A vault opened here leaves a snapshot of what it changed (DESIGN §4); an agent stays
-    // unlocked for the other terminals until its own idle lock.
-    if let Some(v) = vault.take()
-        && v.holder() == crate::api::Holder::ThisProcess
-    {
-        let _ = v.lock();
-    }
     let _ = term.show_cursor();
+    // The worker finishes its job (a save is never cut short) and locks a vault opened here.
+    worker.shutdown(Duration::from_secs(10));
     result
 }
 
-struct Runtime<'a> {
-    session: &'a Session,
-    vault: &'a mut Option<Box<dyn Secrets>>,
-    /// How to unlock, found before the first unlock (and again after a lock).
-    door: Option<Box<crate::api::Lock>>,
-    agent: AgentUse,
-}
-
-fn event_loop(
-    term: &mut terminal::Term,
-    app: &mut App,
-    session: &Session,
-    mut pending: Vec<Intent>,
-    vault: &mut Option<Box<dyn Secrets>>,
-    door: Option<Box<crate::api::Lock>>,
-    agent: AgentUse,
-) -> Result<()> {
-    let mut rt = Runtime {
-        session,
-        vault,
-        door,
-        agent,
-    };
-    let io = |e| crate::Error::io("terminal error", e);
-    let size = term.size().map_err(io)?;
-    app.update(Event::Resize(size.width, size.height), Instant::now());
-    loop {
-        term.draw(|f| views::draw(f, app)).map_err(io)?;
-        if !pending.is_empty() {
-            // Perform the intents (after drawing, so "unlocking…" shows while it works).
-            for intent in std::mem::take(&mut pending) {
-                if let Some(ev) = rt.perform(intent, term.backend_mut()) {
-                    pending.extend(app.update(ev, Instant::now()));
+/// Reads the terminal on a thread of its own, so a key or a resize is seen while the UI
+/// thread waits for the worker.
+fn spawn_input(tx: Sender<Event>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("sesame-input".into())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match event::read(Duration::from_millis(50)) {
+                    Ok(Some(ev)) => {
+                        if tx.send(ev).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
                 }
             }
-            if app.quit {
-                return Ok(());
-            }
-            continue;
-        }
-        if app.quit {
-            return Ok(());
-        }
-        let first = event::read(TICK).map_err(io)?;
-        let mut events: Vec<Event> = first.into_iter().collect();
-        // Drain what is already queued (key repeat, paste) before the next frame.
-        while events.len() < 64 {
-            match event::read(Duration::ZERO).map_err(io)? {
-                Some(e) => events.push(e),
-                None => break,
-            }
-        }
-        events.push(Event::Tick);
-        for ev in events {
-            pending.extend(app.update(ev, Instant::now()));
-        }
-        if app.quit && pending.iter().all(|i| matches!(i, Intent::Quit)) {
-            return Ok(());
-        }
-    }
+        })
+        .expect("spawn the input thread")
+}
+
+struct Runtime<'a> {
+    worker: &'a Worker,
+    clipboard: Clipboard,
+    /// For the clipboard's reports (they come back as events like everything else).
+    events: Sender<Event>,
 }
 
 impl Runtime<'_> {
-    /// Unlocks through the door found at start (or a new one after a lock) and lists.
-    fn unlock(&mut self, pass: &[u8]) -> Option<Event> {
-        let door = match self.door.take() {
-            Some(d) => Ok(Door::Locked(d)),
-            None => crate::api::door(self.session, self.agent),
-        };
-        let opened = match door {
-            Ok(Door::Open(s)) => Ok(s),
-            Ok(Door::Locked(mut lock)) => {
-                let r = lock.unlock(pass);
-                if r.is_err() {
-                    self.door = Some(lock);
+    fn event_loop(
+        &mut self,
+        term: &mut terminal::Term,
+        app: &mut App,
+        rx: Receiver<Event>,
+        first: Vec<Intent>,
+    ) -> Result<()> {
+        let io = |e| crate::Error::io("terminal error", e);
+        let size = term.size().map_err(io)?;
+        app.update(Event::Resize(size.width, size.height), Instant::now());
+        self.perform(first, app, term.backend_mut());
+        loop {
+            if app.quit {
+                return Ok(());
+            }
+            term.draw(|f| views::draw(f, app)).map_err(io)?;
+            let tick = if app.busy() { BUSY_TICK } else { TICK };
+            let mut events = Vec::new();
+            match rx.recv_timeout(tick) {
+                Ok(e) => events.push(e),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            // Drain what is already queued (key repeat, paste) before the next frame.
+            while events.len() < 64 {
+                match rx.try_recv() {
+                    Ok(e) => events.push(e),
+                    Err(_) => break,
                 }
-                r
             }
-            Err(e) => Err(e),
-        };
-        match opened {
-            Ok(s) => {
-                let listing = s.list();
-                *self.vault = Some(s);
-                Some(match listing {
-                    Ok(l) => Event::Unlocked(l),
-                    Err(e) => Event::UnlockFailed(e.to_string()),
-                })
+            events.push(Event::Tick);
+            for ev in events {
+                let intents = app.update(ev, Instant::now());
+                self.perform(intents, app, term.backend_mut());
+                if app.quit {
+                    break;
+                }
             }
-            Err(e) if e.kind() == crate::error::ErrorKind::WrongPassphrase => {
-                Some(Event::UnlockFailed("wrong passphrase".into()))
-            }
-            Err(e) => Some(Event::UnlockFailed(e.to_string())),
         }
     }
 
-    /// Performs one intent; the outcome comes back as an event for `App::update`.
-    fn perform(&mut self, intent: Intent, out: &mut impl Write) -> Option<Event> {
-        let failed = |e: crate::Error| Some(Event::Failed(e.to_string()));
-        match intent {
-            Intent::Quit => None,
-            Intent::CreateVault(pass) => {
-                // Created here, then opened like any vault (through the agent if allowed).
-                match Vault::init(
-                    &self.session.vault_dir,
-                    pass.expose().as_bytes(),
-                    KdfParams::default(),
-                ) {
-                    Ok(v) => drop(v),
-                    Err(e) => return Some(Event::UnlockFailed(e.to_string())),
+    /// Hands vault work to the worker and does the terminal's part itself.
+    fn perform(&mut self, intents: Vec<Intent>, app: &mut App, out: &mut impl std::io::Write) {
+        for intent in intents {
+            match intent {
+                Intent::Quit => {}
+                Intent::Work { ticket, work } => {
+                    let lock = matches!(work, Work::Lock);
+                    self.worker.send(ticket, work);
+                    if lock {
+                        // The app dropped its list and values already.
+                        memory::release();
+                    }
                 }
-                self.unlock(pass.expose().as_bytes())
-            }
-            Intent::Unlock(pass) => self.unlock(pass.expose().as_bytes()),
-            Intent::Lock => {
-                // Every value out of reach: the agent wipes its keys and exits (the other
-                // terminals will ask again), a vault opened here snapshots what changed and
-                // is dropped, which wipes its keys and releases the lock.
-                if let Some(v) = self.vault.take() {
-                    let _ = v.lock();
-                }
-                None
-            }
-            Intent::ClearClipboard => {
-                let _ = terminal::write_osc52(out, "");
-                None
-            }
-            other => {
-                let Some(vault) = self.vault.as_ref() else {
-                    return Some(Event::Failed("the vault is locked".into()));
-                };
-                match other {
-                    Intent::Reveal { name, scope } => match vault.get(&name, Some(scope)) {
-                        Ok(s) => Some(Event::Revealed(s)),
-                        Err(e) => failed(e),
-                    },
-                    Intent::Copy { name, scope, key } => {
-                        let secret = match vault.get(&name, Some(scope)) {
-                            Ok(s) => s,
-                            Err(e) => return failed(e),
-                        };
-                        let value = match secret.get(&key) {
-                            Ok(v) => v,
-                            Err(e) => return failed(e),
-                        };
-                        let b64 = zeroize::Zeroizing::new(
-                            base64::engine::general_purpose::STANDARD.encode(value.expose()),
-                        );
-                        match terminal::write_osc52(out, &b64) {
-                            Ok(()) => Some(Event::Copied {
-                                key,
-                                name: name.to_string(),
-                            }),
-                            Err(e) => failed(crate::Error::io("cannot write to the terminal", e)),
-                        }
+                Intent::Clipboard(op) => {
+                    let report = match op {
+                        ClipOp::Set(value) => self.clipboard.set(out, &value),
+                        ClipOp::Clear => self.clipboard.clear(out),
+                    };
+                    if app.quit {
+                        continue; // nobody will read it
                     }
-                    Intent::LoadForEdit { name, scope } => match vault.get(&name, Some(scope)) {
-                        Ok(s) => Some(Event::LoadedForEdit(s)),
-                        Err(e) => failed(e),
-                    },
-                    Intent::Create {
-                        name,
-                        scope,
-                        schema,
-                        values,
-                    } => match vault.create(name, scope, &schema, values) {
-                        Ok(meta) => Some(Event::Saved {
-                            meta,
-                            verb: "created",
-                        }),
-                        Err(e) => failed(e),
-                    },
-                    Intent::Update {
-                        name,
-                        scope,
-                        change,
-                    } => match vault.update(&name, Some(scope), change, None) {
-                        Ok(meta) => Some(Event::Saved {
-                            meta,
-                            verb: "saved",
-                        }),
-                        Err(e) => failed(e),
-                    },
-                    Intent::Rename {
-                        name,
-                        scope,
-                        new_name,
-                    } => {
-                        let old = match vault.meta(&name, Some(scope)) {
-                            Ok(m) => m,
-                            Err(e) => return failed(e),
-                        };
-                        match vault.rename(&name, Some(scope), new_name, None) {
-                            Ok(new) => Some(Event::Renamed { old, new }),
-                            Err(e) => failed(e),
-                        }
-                    }
-                    Intent::Delete { name, scope } => {
-                        match vault.delete(&name, Some(scope), None, false) {
-                            Ok(d) => Some(Event::Deleted(d.meta)),
-                            Err(e) => failed(e),
-                        }
-                    }
-                    Intent::LoadHistory { name, scope } => {
-                        match vault.history(&name, Some(scope)) {
-                            Ok((current, versions)) => Some(Event::History { current, versions }),
-                            Err(e) => failed(e),
-                        }
-                    }
-                    Intent::Restore {
-                        name,
-                        scope,
-                        version,
-                    } => match vault.restore(&name, Some(scope), version, None) {
-                        Ok(meta) => Some(Event::Saved {
-                            meta,
-                            verb: "restored",
-                        }),
-                        Err(e) => failed(e),
-                    },
-                    _ => None,
+                    let _ = self.events.send(Event::Clipboard(report));
                 }
             }
         }

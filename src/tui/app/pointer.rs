@@ -4,6 +4,7 @@ use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 use super::*;
+use crate::tui::form::Slot;
 
 impl App {
     pub(super) fn on_paste(&mut self, text: &str) {
@@ -40,6 +41,11 @@ impl App {
                     let q = format!("{}{}", m.list.query(), text.trim());
                     m.list.set_query(&q);
                 }
+                None if m.command.is_some() => {
+                    if let Some(c) = &mut m.command {
+                        text.trim().chars().for_each(|ch| c.push(ch));
+                    }
+                }
                 _ => {}
             },
         }
@@ -47,7 +53,7 @@ impl App {
 
     pub(super) fn on_mouse(&mut self, ev: MouseEvent) {
         let area = Rect::new(0, 0, self.size.0, self.size.1);
-        let lay = views::layout(area);
+        let lay = views::layout(self, area);
         let Screen::Main(m) = &mut self.screen else {
             return;
         };
@@ -60,34 +66,35 @@ impl App {
             return;
         }
         let pos = Position::new(ev.column, ev.row);
+        let list_shown = !lay.narrow || m.focus == Focus::List;
+        let detail_shown = !lay.narrow || m.focus == Focus::Detail;
         match ev.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 if lay.tabs.contains(pos) {
                     if let Some(t) = views::tab_at(lay.tabs, ev.column) {
                         m.tab = t;
                     }
-                } else if m.tab == Tab::Secrets && lay.list_inner.contains(pos) {
+                } else if m.tab == Tab::Secrets && list_shown && lay.list_inner.contains(pos) {
                     let before = m.list.selected_row();
-                    m.list
-                        .click(m.list.offset() + (ev.row - lay.list_inner.y) as usize);
+                    m.list.click(
+                        (ev.row - lay.list_inner.y) as usize,
+                        lay.list_inner.height as usize,
+                    );
                     m.focus = Focus::List;
                     if m.list.selected_row() != before {
                         m.key_cursor = 0;
                         m.revealed = None;
                     }
                 } else if m.tab == Tab::Secrets
+                    && detail_shown
                     && lay.detail.contains(pos)
                     && let Some(meta) = m.list.selected()
                 {
                     m.focus = Focus::Detail;
-                    let first = views::detail::KEYS_TOP + lay.detail.y + 1;
-                    if ev.row >= first {
-                        // Same scrolling as the view: keys may be scrolled to the cursor.
-                        let inner_h = lay.detail.height.saturating_sub(2) as usize;
-                        let visible = inner_h.saturating_sub(views::detail::KEYS_TOP as usize + 1);
-                        let cursor = m.key_cursor.min(meta.keys.len().saturating_sub(1));
-                        let offset = views::detail::key_offset(cursor, visible);
-                        let i = offset + (ev.row - first) as usize;
+                    let inner = views::detail::inner(lay.detail);
+                    let geo = views::detail::geometry(inner, meta.keys.len(), m.key_cursor);
+                    if ev.row >= geo.keys_y && ev.row < geo.keys_y + geo.visible as u16 {
+                        let i = geo.offset + (ev.row - geo.keys_y) as usize;
                         if i < meta.keys.len() {
                             m.key_cursor = i;
                         }

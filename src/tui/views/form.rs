@@ -15,7 +15,17 @@ use crate::tui::keymap::Keymap;
 /// Narrowest and widest label column; between the two it fits the longest field name.
 const LABEL_MIN: u16 = 18;
 const LABEL_MAX: u16 = 30;
-const MULTI_H: u16 = 4;
+/// A multi-line value grows with its text, between these heights.
+const MULTI_MIN: u16 = 3;
+const MULTI_MAX: u16 = 12;
+
+/// Lines a value takes on screen (masked ones are one line: no shape shows).
+fn value_height(form: &Form, r: &crate::tui::form::FieldRow) -> u16 {
+    if !r.multiline || (form.masked && r.is_secret()) {
+        return 1;
+    }
+    (r.value.lines().len() as u16 + 1).clamp(MULTI_MIN, MULTI_MAX)
+}
 
 enum Item {
     Name,
@@ -37,14 +47,8 @@ fn label_width(form: &Form, body_width: u16) -> u16 {
     longest.clamp(LABEL_MIN, LABEL_MAX.min(body_width / 2).max(LABEL_MIN))
 }
 
-/// Fits `text` into `width` columns, ending in '…' when cut.
 fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
+    crate::tui::text::fit(text, width).into_owned()
 }
 
 /// A type hint for the label; plain text needs none.
@@ -64,8 +68,7 @@ fn item_height(form: &Form, item: &Item) -> u16 {
         Item::Scope | Item::Schema | Item::Gap => 1,
         Item::Row(i) => {
             let r = &form.rows[*i];
-            let value = if r.multiline { MULTI_H } else { 1 };
-            value + r.error.is_some() as u16
+            value_height(form, r) + r.error.is_some() as u16
         }
     }
 }
@@ -83,9 +86,12 @@ fn item_has_focus(form: &Form, item: &Item) -> bool {
 pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Theme) {
     let title = match &form.mode {
         FormMode::Create => "new secret".to_string(),
-        FormMode::Edit { name, scope } => {
-            format!("edit {name} ({scope}) · schema {}", form.schema_name())
-        }
+        FormMode::Edit {
+            name,
+            scope,
+            version,
+            ..
+        } => format!("edit {name} ({scope}) · version {version}"),
     };
     let outer = popup(f, area, 78, 22, &title, theme);
     let body = Rect::new(
@@ -97,8 +103,9 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
 
     let mut items = Vec::new();
     if form.mode == FormMode::Create {
-        items.extend([Item::Name, Item::Scope, Item::Schema, Item::Gap]);
+        items.extend([Item::Name, Item::Scope]);
     }
+    items.extend([Item::Schema, Item::Gap]);
     items.extend((0..form.rows.len()).map(Item::Row));
 
     // Scroll so the focused item is fully visible.
@@ -184,15 +191,19 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                     Paragraph::new(Line::styled(format!("{pointer}  schema"), label_style)),
                     label_rect,
                 );
+                let note = match form.schema_changed() {
+                    Some(_) => "   changed: saved with the secret".to_string(),
+                    None => format!(
+                        "   {} of {} · ←/→ to change",
+                        form.schema + 1,
+                        form.schemas.len().max(1)
+                    ),
+                };
                 f.render_widget(
                     Paragraph::new(Line::from(vec![
                         Span::styled(format!("‹ {} ›", form.schema_name()), theme.accent()),
                         Span::styled(
-                            format!(
-                                "   {} of {} · ←/→ to change",
-                                form.schema + 1,
-                                form.schemas.len().max(1)
-                            ),
+                            fit(&note, value_rect.width.saturating_sub(14) as usize),
                             theme.dim(),
                         ),
                     ])),
@@ -237,9 +248,9 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                         }
                     }
                 }
-                let vh = if r.multiline { MULTI_H } else { 1 };
+                let vh = value_height(form, r);
                 let vr = Rect::new(value_rect.x, y, value_rect.width, vh);
-                if r.multiline {
+                if vh > 1 {
                     for dy in 0..vh {
                         f.render_widget(
                             Paragraph::new(Line::styled("▏", theme.dim())),
@@ -247,7 +258,15 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                         );
                     }
                 }
-                if r.value.is_empty() && form.focus != Slot::Value(*i) {
+                let focused_here = form.focus == Slot::Value(*i);
+                if form.masked && r.is_secret() && !r.value.is_empty() {
+                    // A fixed mark: neither the length nor the line count shows.
+                    let mut spans = vec![Span::styled(super::detail::MASK, theme.dim())];
+                    if focused_here {
+                        spans.push(Span::styled(" ", theme.selected(true)));
+                    }
+                    f.render_widget(Paragraph::new(Line::from(spans)), vr);
+                } else if r.value.is_empty() && !focused_here {
                     let hint = r
                         .field
                         .as_ref()
@@ -259,7 +278,15 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
                             }
                         })
                         .unwrap_or_else(|| "(value)".into());
-                    f.render_widget(Paragraph::new(Line::styled(hint, theme.dim())), vr);
+                    f.render_widget(
+                        Paragraph::new(Line::styled(fit(&hint, vr.width as usize), theme.dim())),
+                        vr,
+                    );
+                } else if form.masked && r.is_secret() {
+                    f.render_widget(
+                        Paragraph::new(Line::from(Span::styled(" ", theme.selected(true)))),
+                        vr,
+                    );
                 } else {
                     f.render_widget(&r.value, vr);
                 }
@@ -282,9 +309,20 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
         outer.width,
         2,
     );
-    let mut lines = vec![match (&form.error, form.busy) {
+    let w = outer.width.saturating_sub(1) as usize;
+    let mut lines = vec![match (&form.error, form.busy()) {
+        _ if form.asking_discard => Line::styled(
+            fit(
+                &format!(
+                    " Drop your changes? {} drops them; any other key goes back",
+                    keymap.short(Action::Confirm)
+                ),
+                w,
+            ),
+            theme.error(),
+        ),
         (_, true) => Line::styled(" saving…", theme.accent()),
-        (Some(e), _) => Line::styled(format!(" {e}"), theme.error()),
+        (Some(e), _) => Line::styled(fit(&format!(" {e}"), w), theme.error()),
         (None, _) => Line::raw(""),
     }];
     let mut hints = vec![Span::raw(" ")];
@@ -302,14 +340,26 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, keymap: &Keymap, theme: Them
         k(Action::ToggleMask),
         if form.masked { "show" } else { "hide" },
     ));
-    hints.extend(hint_spans(&h, theme));
+    h.push((k(Action::Newline), "line break"));
+    if form.stale {
+        h.insert(0, (k(Action::Reload), "reload"));
+    }
+    let fitting = super::hints_fitting(&h, w);
+    let refs: Vec<(String, &str)> = fitting
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str()))
+        .collect();
+    hints.extend(hint_spans(&refs, theme));
     lines.push(Line::from(hints));
     f.render_widget(Paragraph::new(lines), foot);
 }
 
 fn error_line(f: &mut Frame, r: Rect, e: &str, theme: Theme) {
     f.render_widget(
-        Paragraph::new(Line::styled(format!("↳ {e}"), theme.error())),
+        Paragraph::new(Line::styled(
+            fit(&format!("↳ {e}"), r.width as usize),
+            theme.error(),
+        )),
         r,
     );
 }

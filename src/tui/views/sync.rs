@@ -3,21 +3,27 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
-use super::Theme;
+use super::{Theme, pane};
+use crate::tui::text::wrap;
 
 pub fn draw(f: &mut Frame, area: Rect, theme: Theme) {
-    let block = Block::bordered().title(" Sync ").border_style(theme.dim());
-    let text = vec![
-        Line::styled("No sync backends configured yet.", theme.heading()),
-        Line::raw(""),
-        Line::raw("Syncing with remote stores (HashiCorp Vault / OpenBao, AWS, GCP, Azure,"),
-        Line::raw("a shared folder, exec plugins) is not built yet: this pane is a placeholder"),
-        Line::raw("and nothing here talks to a remote store."),
-    ];
-    f.render_widget(
-        Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
-        area,
-    );
+    let block = pane(" Sync ".into(), true, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = inner.width.saturating_sub(2) as usize;
+    let mut text = vec![Line::styled(
+        " No sync backends configured yet.",
+        theme.heading(),
+    )];
+    text.push(Line::raw(""));
+    for l in wrap(
+        "Syncing with remote stores (HashiCorp Vault / OpenBao, AWS, GCP, Azure, a shared folder, exec plugins) is not built yet: this pane is a placeholder and nothing here talks to a remote store.",
+        w,
+        6,
+    ) {
+        text.push(Line::raw(format!(" {l}")));
+    }
+    f.render_widget(Paragraph::new(text), inner);
 }

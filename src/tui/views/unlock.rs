@@ -13,7 +13,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, u: &Unlock, theme: Theme) {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(" Vault  ", theme.dim()),
-            Span::raw(app.vault_label.clone()),
+            Span::raw(
+                crate::tui::text::fit(&app.vault_label, inner.width.saturating_sub(9) as usize)
+                    .into_owned(),
+            ),
         ]),
         Line::raw(""),
         Line::raw(" Passphrase"),
@@ -25,23 +28,34 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, u: &Unlock, theme: Theme) {
         .border_style(theme.accent());
     let field = block.inner(input);
     f.render_widget(block, input);
-    f.render_widget(&*u.input, field);
+    masked(f, field, &u.input, true, theme);
     let mut below = Vec::new();
     if u.busy {
+        let busy = super::status::busy_text(app).unwrap_or_else(|| "unlocking…".into());
         below.push(Line::styled(
-            " unlocking… (deriving the key)",
+            crate::tui::text::fit(&format!(" {busy}"), inner.width as usize).into_owned(),
             theme.accent(),
         ));
+        below.push(Line::styled(
+            format!(
+                " {} quits",
+                app.keymap.short(crate::tui::action::Action::Quit)
+            ),
+            theme.dim(),
+        ));
     } else if let Some(e) = &u.error {
-        below.push(Line::styled(format!(" {e}"), theme.error()));
-        below.push(Line::raw(" try again"));
+        for l in crate::tui::text::wrap(e, inner.width.saturating_sub(2) as usize, 2) {
+            below.push(Line::styled(format!(" {l}"), theme.error()));
+        }
     } else if let Some(s) = &app.status {
         let style = if s.kind == StatusKind::Error {
             theme.error()
         } else {
             theme.dim()
         };
-        below.push(Line::styled(format!(" {}", s.text), style));
+        for l in crate::tui::text::wrap(&s.text, inner.width.saturating_sub(2) as usize, 2) {
+            below.push(Line::styled(format!(" {l}"), style));
+        }
     }
     let rest = Rect::new(
         inner.x,
@@ -49,7 +63,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, u: &Unlock, theme: Theme) {
         inner.width,
         inner.height.saturating_sub(6),
     );
-    while below.len() < rest.height as usize - 1 {
+    below.truncate(rest.height.saturating_sub(1) as usize);
+    while below.len() + 1 < rest.height as usize {
         below.push(Line::raw(""));
     }
     let mut hints = vec![Span::raw(" ")];
@@ -59,4 +74,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, u: &Unlock, theme: Theme) {
     ));
     below.push(Line::from(hints));
     f.render_widget(Paragraph::new(below), rest);
+}
+
+/// A hidden input: a fixed mark once anything is typed (never one mark per character, which
+/// would show the length), and a cursor when it has the focus.
+pub fn masked(
+    f: &mut Frame,
+    area: Rect,
+    input: &crate::tui::app::MaskedInput,
+    focused: bool,
+    theme: Theme,
+) {
+    let mut spans = Vec::new();
+    if !input.is_empty() {
+        spans.push(Span::raw(super::detail::MASK));
+    }
+    if focused {
+        spans.push(Span::styled(" ", theme.selected(true)));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -1,16 +1,30 @@
 //! The create / edit form, built from a schema: one row per schema field (required ones
 //! marked, defaults pre-filled), free key rows where the schema allows unknown keys, inline
 //! validation on every change, and a save that is refused with the reason at the field.
+//! An edit remembers the version it was loaded from, so a save never overwrites a change
+//! made elsewhere meanwhile; the schema can change on edit too.
+
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use ratatui_textarea::TextArea;
 
+use super::action::Ticket;
+
+mod check;
+
 use crate::schema::{Field, FieldType, Registry, Schema};
-use crate::secret::{Scope, Secret, SecretName, SecretValue, Values, check_key};
+use crate::secret::{Scope, Secret, SecretName, Values};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormMode {
     Create,
-    Edit { name: SecretName, scope: Scope },
+    /// `version` is the one the form was loaded from: the save's compare-and-set.
+    Edit {
+        name: SecretName,
+        scope: Scope,
+        version: u64,
+        schema: String,
+    },
 }
 
 /// What has the focus: the name, scope and schema (create only), or a row's key or value.
@@ -30,6 +44,8 @@ pub struct FieldRow {
     pub value: TextArea<'static>,
     pub error: Option<String>,
     pub multiline: bool,
+    /// The key was in the secret as loaded: an empty value stays an empty value.
+    pub present: bool,
 }
 
 /// Wipes a text input's lines and forgets its undo history. Earlier buffers the editor
@@ -88,7 +104,17 @@ pub struct Form {
     pub masked: bool,
     /// Why the last save was refused (or the vault's error).
     pub error: Option<String>,
-    pub busy: bool,
+    /// The save in flight.
+    pub saving: Option<Ticket>,
+    /// The secret changed elsewhere since it was loaded: a save is refused until it is
+    /// reloaded (which drops the edits, and says so).
+    pub stale: bool,
+    /// Esc on a changed form asks first.
+    pub asking_discard: bool,
+    /// A fingerprint of the form as loaded (keyed by a random per-form key), to tell a
+    /// changed form from an untouched one without keeping a copy of the values.
+    pristine: u64,
+    hasher: std::collections::hash_map::RandomState,
 }
 
 impl std::fmt::Debug for Form {
@@ -114,6 +140,40 @@ fn input(text: &str) -> TextArea<'static> {
 }
 
 impl Form {
+    pub fn busy(&self) -> bool {
+        self.saving.is_some()
+    }
+
+    /// A fingerprint of everything that would be saved.
+    fn fingerprint(&self) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        self.name.lines().hash(&mut h);
+        self.scope.hash(&mut h);
+        self.schema_name().hash(&mut h);
+        for r in &self.rows {
+            r.key_text().hash(&mut h);
+            r.value.lines().hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Changed since it was opened (or since the last refused save's text).
+    pub fn dirty(&self) -> bool {
+        self.fingerprint() != self.pristine
+    }
+
+    fn mark_pristine(&mut self) {
+        self.pristine = self.fingerprint();
+    }
+
+    /// The version an edit was loaded from.
+    pub fn expected(&self) -> Option<u64> {
+        match &self.mode {
+            FormMode::Edit { version, .. } => Some(*version),
+            FormMode::Create => None,
+        }
+    }
+
     /// A blank form for a new secret with the default schema.
     pub fn create(registry: &Registry, default_scope: Scope) -> Form {
         let schemas: Vec<String> = registry.list().map(|s| s.name.to_string()).collect();
@@ -133,34 +193,71 @@ impl Form {
             focus: Slot::Name,
             masked: true,
             error: None,
-            busy: false,
+            saving: None,
+            stale: false,
+            asking_discard: false,
+            pristine: 0,
+            hasher: Default::default(),
         };
         form.apply_schema(registry, &Values::new());
+        form.mark_pristine();
         form
     }
 
-    /// A form holding an existing secret's values.
+    /// A form holding an existing secret's values (and every schema to move it to).
     pub fn edit(registry: &Registry, secret: &Secret) -> Form {
+        let mut schemas: Vec<String> = registry.list().map(|s| s.name.to_string()).collect();
+        if !schemas.contains(&secret.meta.schema) {
+            schemas.push(secret.meta.schema.clone());
+        }
+        let schema = schemas
+            .iter()
+            .position(|s| *s == secret.meta.schema)
+            .unwrap_or(0);
         let mut form = Form {
             mode: FormMode::Edit {
                 name: secret.meta.name.clone(),
                 scope: secret.meta.scope,
+                version: secret.meta.version,
+                schema: secret.meta.schema.clone(),
             },
             name: input(secret.meta.name.as_str()),
             name_error: None,
             scope: secret.meta.scope,
-            schemas: vec![secret.meta.schema.clone()],
-            schema: 0,
+            schemas,
+            schema,
             allow_unknown: true,
             rows: Vec::new(),
             focus: Slot::Value(0),
             masked: true,
             error: None,
-            busy: false,
+            saving: None,
+            stale: false,
+            asking_discard: false,
+            pristine: 0,
+            hasher: Default::default(),
         };
         form.apply_schema(registry, &secret.values);
-        form.focus = form.slots().into_iter().next().unwrap_or(Slot::Name);
+        for r in &mut form.rows {
+            r.present = secret.values.contains_key(&r.key_text());
+        }
+        form.focus = form
+            .slots()
+            .into_iter()
+            .find(|s| matches!(s, Slot::Key(_) | Slot::Value(_)))
+            .unwrap_or(Slot::Schema);
+        form.mark_pristine();
         form
+    }
+
+    /// Whether the schema changed from the one the secret follows (edit).
+    pub fn schema_changed(&self) -> Option<&str> {
+        match &self.mode {
+            FormMode::Edit { schema, .. } if schema != self.schema_name() => {
+                Some(self.schema_name())
+            }
+            _ => None,
+        }
     }
 
     pub fn schema_name(&self) -> &str {
@@ -172,35 +269,37 @@ impl Form {
 
     /// Rebuilds the rows for the chosen schema, keeping what was typed under the same keys.
     fn apply_schema(&mut self, registry: &Registry, keep: &Values) {
-        let mut carried: Vec<(String, String)> = self
+        let mut carried: Vec<(String, String, bool)> = self
             .rows
             .drain(..)
             .filter_map(|r| {
                 let (k, v) = (r.key_text(), r.value_text());
                 let keep = match &r.field {
-                    // A schema field carries over only what the user typed, not its default.
-                    Some(f) => !v.is_empty() && f.default.as_deref() != Some(v.as_str()),
+                    // A schema field carries over only what the user typed (or what the
+                    // secret held), not its default.
+                    Some(f) => {
+                        r.present || (!v.is_empty() && f.default.as_deref() != Some(v.as_str()))
+                    }
                     None => !k.is_empty() || !v.is_empty(),
                 };
-                keep.then_some((k, v))
+                keep.then_some((k, v, r.present))
             })
             .collect();
         for (k, v) in keep {
-            carried.push((k.clone(), v.expose().to_string()));
+            carried.push((k.clone(), v.expose().to_string(), true));
         }
-        let take = |carried: &mut Vec<(String, String)>, key: &str| {
-            carried
-                .iter()
-                .position(|(k, _)| k == key)
-                .map(|p| carried.remove(p).1)
+        let take = |carried: &mut Vec<(String, String, bool)>, key: &str| {
+            carried.iter().position(|(k, _, _)| k == key).map(|p| {
+                let (_, v, present) = carried.remove(p);
+                (v, present)
+            })
         };
         let schema: Option<&Schema> = registry.get(self.schema_name()).ok();
         self.allow_unknown = schema.is_none_or(|s| s.allow_unknown);
         if let Some(schema) = schema {
             for f in &schema.fields {
-                let value = take(&mut carried, &f.name)
-                    .or_else(|| f.default.clone())
-                    .unwrap_or_default();
+                let (value, present) = take(&mut carried, &f.name)
+                    .unwrap_or_else(|| (f.default.clone().unwrap_or_default(), false));
                 let multiline = f.ty == FieldType::Multiline || value.contains('\n');
                 self.rows.push(FieldRow {
                     field: Some(f.clone()),
@@ -208,16 +307,18 @@ impl Form {
                     value: input(&value),
                     error: None,
                     multiline,
+                    present,
                 });
             }
         }
-        for (k, v) in carried {
+        for (k, v, present) in carried {
             self.rows.push(FieldRow {
                 field: None,
                 key: input(&k),
                 multiline: v.contains('\n'),
                 value: input(&v),
                 error: None,
+                present,
             });
         }
         if self.rows.is_empty() && self.allow_unknown {
@@ -234,6 +335,7 @@ impl Form {
             value: input(""),
             error: None,
             multiline: false,
+            present: false,
         });
         self.apply_mask();
     }
@@ -242,8 +344,9 @@ impl Form {
     pub fn slots(&self) -> Vec<Slot> {
         let mut out = Vec::new();
         if self.mode == FormMode::Create {
-            out.extend([Slot::Name, Slot::Scope, Slot::Schema]);
+            out.extend([Slot::Name, Slot::Scope]);
         }
+        out.push(Slot::Schema);
         for (i, r) in self.rows.iter().enumerate() {
             if r.field.is_none() {
                 out.push(Slot::Key(i));
@@ -278,7 +381,7 @@ impl Form {
     }
 
     pub fn cycle_schema(&mut self, registry: &Registry, delta: isize) {
-        if self.mode != FormMode::Create || self.schemas.is_empty() {
+        if self.schemas.is_empty() {
             return;
         }
         let n = self.schemas.len() as isize;
@@ -320,12 +423,26 @@ impl Form {
         Ok(())
     }
 
+    /// A line break in the focused value: the field becomes a multi-line one (a schema's
+    /// single-line types then say they want one line).
+    pub fn insert_newline(&mut self, registry: &Registry) {
+        if let Slot::Value(i) = self.focus
+            && let Some(r) = self.rows.get_mut(i)
+        {
+            r.value.insert_newline();
+            r.multiline = true;
+            self.changed(registry);
+        }
+    }
+
     pub fn toggle_mask(&mut self) {
         self.masked = !self.masked;
         self.apply_mask();
     }
 
     fn apply_mask(&mut self) {
+        // The view draws a masked value as a fixed mark (no length shown); the mask char
+        // only keeps the text area from ever drawing it.
         for r in &mut self.rows {
             if self.masked && r.is_secret() {
                 r.value.set_mask_char('•');
@@ -333,93 +450,6 @@ impl Form {
                 r.value.clear_mask_char();
             }
         }
-    }
-
-    /// Validates everything; with `strict`, empty required fields count as errors too
-    /// (while typing they are only marked, not shouted about).
-    pub fn check_all(&mut self, registry: &Registry, strict: bool) -> bool {
-        let mut ok = true;
-        if self.mode == FormMode::Create {
-            let name = self.name.lines().join("");
-            self.name_error = if name.is_empty() && !strict {
-                None
-            } else {
-                SecretName::new(name).err().map(|e| short(&e.to_string()))
-            };
-            ok &= self.name_error.is_none();
-        }
-        let schema = registry.get(self.schema_name()).ok();
-        let keys: Vec<String> = self.rows.iter().map(FieldRow::key_text).collect();
-        for (i, r) in self.rows.iter_mut().enumerate() {
-            r.error = check_row(r, schema, &keys, i, strict);
-            ok &= r.error.is_none();
-        }
-        ok
-    }
-
-    /// Called after any edit: re-checks (cheap: a form has a handful of fields).
-    pub fn changed(&mut self, registry: &Registry) {
-        self.error = None;
-        if let Slot::Value(i) = self.focus
-            && let Some(r) = self.rows.get_mut(i)
-            && r.value.lines().len() > 1
-        {
-            r.multiline = true;
-        }
-        self.check_all(registry, false);
-    }
-
-    /// The values to save, or the first problem (with the focus moved to it).
-    pub fn collect(&mut self, registry: &Registry) -> Result<(SecretName, Values), String> {
-        if !self.check_all(registry, true) {
-            let (slot, msg) = self.first_error().unwrap_or((self.focus, String::new()));
-            self.focus = slot;
-            return Err(msg);
-        }
-        let name = match &self.mode {
-            FormMode::Edit { name, .. } => name.clone(),
-            FormMode::Create => {
-                SecretName::new(self.name.lines().join("")).map_err(|e| e.to_string())?
-            }
-        };
-        let mut values = Values::new();
-        for r in &self.rows {
-            let (k, v) = (r.key_text(), r.value_text());
-            if k.is_empty() && v.is_empty() {
-                continue;
-            }
-            if r.field.is_some() && v.is_empty() {
-                continue; // an optional field left blank is absent, not ""
-            }
-            values.insert(k, SecretValue::new(v));
-        }
-        if values.is_empty() {
-            // As the CLI refuses it: a secret is a group of key-value pairs, never none.
-            return Err("a secret needs at least one key: fill one in (ctrl-n adds a row)".into());
-        }
-        Ok((name, values))
-    }
-
-    fn first_error(&self) -> Option<(Slot, String)> {
-        if let Some(e) = &self.name_error {
-            return Some((Slot::Name, format!("name: {e}")));
-        }
-        self.rows.iter().enumerate().find_map(|(i, r)| {
-            r.error.as_ref().map(|e| {
-                let slot = if r.field.is_none() && e.starts_with("key") {
-                    Slot::Key(i)
-                } else {
-                    Slot::Value(i)
-                };
-                let key = r.key_text();
-                let key = if key.is_empty() {
-                    "(new key)".into()
-                } else {
-                    key
-                };
-                (slot, format!("{key}: {e}"))
-            })
-        })
     }
 
     /// Shows the text cursor only in the focused input.
@@ -452,44 +482,4 @@ impl Form {
             forget_history(&mut r.value);
         }
     }
-}
-
-fn check_row(
-    r: &FieldRow,
-    schema: Option<&Schema>,
-    keys: &[String],
-    i: usize,
-    strict: bool,
-) -> Option<String> {
-    let key = r.key_text();
-    let value = r.value_text();
-    if r.field.is_none() {
-        if key.is_empty() && value.is_empty() {
-            return None;
-        }
-        if let Err(e) = check_key(&key) {
-            return Some(format!("key: {}", short(&e.to_string())));
-        }
-        if keys.iter().take(i).any(|k| *k == key) {
-            return Some("key appears twice".into());
-        }
-        if schema.is_some_and(|s| !s.allow_unknown) {
-            return Some("key not in the schema".into());
-        }
-    }
-    if value.is_empty() {
-        let required = r.field.as_ref().is_some_and(|f| f.required);
-        return (required && strict).then(|| "required".to_string());
-    }
-    match (schema, &r.field) {
-        (Some(s), Some(_)) => s.check_value(&key, &value).err(),
-        _ => None,
-    }
-}
-
-/// "invalid key name 'x': use only letters, ... (no '/', ...)" -> "use only letters, ...":
-/// the row already names the field, and an inline message has one short line.
-fn short(msg: &str) -> String {
-    let m = msg.split_once(": ").map(|(_, b)| b).unwrap_or(msg);
-    m.split_once(" (").map(|(a, _)| a).unwrap_or(m).to_string()
 }

@@ -1,0 +1,364 @@
+//! The worker thread: performs vault work against `api::Secrets` off the UI thread, one job
+//! at a time in the order asked, and answers each with `Event::Done` naming its ticket.
+//! Between jobs it polls the vault's generation (cheap) and, when another process wrote,
+//! sends the new list. It owns the open vault, so locking and dropping it happen here.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::action::{Ticket, Work};
+use super::event::{Event, Failure, Outcome};
+use crate::api::{AgentUse, Door, Lock, Secrets};
+use crate::crypto::KdfParams;
+use crate::error::{Error, ErrorKind};
+use crate::session::Session;
+use crate::vault::Vault;
+
+/// How often the worker asks whether the vault changed, when it has nothing else to do.
+pub const POLL: Duration = Duration::from_secs(1);
+
+pub struct Worker {
+    jobs: Option<Sender<(Ticket, Work)>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker; its answers go to `events`.
+    pub fn spawn(session: Arc<Session>, agent: AgentUse, events: Sender<Event>) -> Worker {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("sesame-worker".into())
+            .spawn(move || {
+                let mut w = State {
+                    session,
+                    agent,
+                    vault: None,
+                    door: None,
+                    seen: None,
+                    events,
+                };
+                w.run(rx);
+            })
+            .expect("spawn the worker thread");
+        Worker {
+            jobs: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    pub fn send(&self, ticket: Ticket, work: Work) {
+        if let Some(j) = &self.jobs {
+            let _ = j.send((ticket, work));
+        }
+    }
+
+    /// Lets the worker finish what it is doing, lock what it holds and exit; waits for it up
+    /// to `patience` (a key derivation in progress cannot be interrupted).
+    pub fn shutdown(mut self, patience: Duration) {
+        self.jobs = None; // the worker sees the channel close after its queue
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        let start = Instant::now();
+        while !handle.is_finished() && start.elapsed() < patience {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if handle.is_finished() {
+            let _ = handle.join();
+        }
+    }
+}
+
+struct State {
+    session: Arc<Session>,
+    agent: AgentUse,
+    vault: Option<Box<dyn Secrets>>,
+    /// How to unlock, kept between a wrong passphrase and the next try.
+    door: Option<Box<Lock>>,
+    /// The generation the app's list reflects.
+    seen: Option<u64>,
+    events: Sender<Event>,
+}
+
+impl State {
+    fn run(&mut self, rx: Receiver<(Ticket, Work)>) {
+        let mut last_poll = Instant::now();
+        loop {
+            match rx.recv_timeout(POLL) {
+                Ok((ticket, work)) => {
+                    let result = self.perform(work);
+                    if self.events.send(Event::Done { ticket, result }).is_err() {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if last_poll.elapsed() >= POLL {
+                last_poll = Instant::now();
+                self.poll();
+            }
+        }
+        // A vault opened here leaves a snapshot of what it changed (DESIGN §4); an agent
+        // stays unlocked for the other terminals until its own idle lock.
+        if let Some(v) = self.vault.take()
+            && v.holder() == crate::api::Holder::ThisProcess
+        {
+            let _ = v.lock();
+        }
+    }
+
+    fn vault(&self) -> Result<&dyn Secrets, Failure> {
+        self.vault
+            .as_deref()
+            .ok_or_else(|| Failure::new(ErrorKind::Locked, "the vault is locked"))
+    }
+
+    fn perform(&mut self, work: Work) -> Result<Outcome, Failure> {
+        match work {
+            Work::Open { passphrase } => match crate::api::door(&self.session, self.agent)? {
+                Door::Open(s) => self.opened(s),
+                Door::Locked(lock) => {
+                    self.door = Some(lock);
+                    match passphrase {
+                        Some(p) => self.unlock(p.expose().as_bytes()),
+                        None => Ok(Outcome::NeedPassphrase),
+                    }
+                }
+            },
+            Work::CreateVault(pass) => {
+                // Created here, then opened like any vault (through the agent if allowed).
+                drop(Vault::init(
+                    &self.session.vault_dir,
+                    pass.expose().as_bytes(),
+                    KdfParams::default(),
+                )?);
+                self.door = None;
+                self.unlock(pass.expose().as_bytes())
+            }
+            Work::Unlock(pass) => self.unlock(pass.expose().as_bytes()),
+            Work::Lock => {
+                // Every value out of reach: the agent wipes its keys and exits (the other
+                // terminals will ask again); a vault opened here snapshots what changed and
+                // is dropped, which wipes its keys and releases the lock.
+                if let Some(v) = self.vault.take() {
+                    let _ = v.lock();
+                }
+                self.door = None;
+                self.seen = None;
+                super::memory::release();
+                Ok(Outcome::Locked)
+            }
+            Work::List => {
+                let v = self.vault()?;
+                let generation = v.generation()?;
+                let listing = v.list()?;
+                self.seen = Some(generation);
+                Ok(Outcome::Listed(listing))
+            }
+            Work::Get { name, scope } => {
+                Ok(Outcome::Secret(self.vault()?.get(&name, Some(scope))?))
+            }
+            Work::History { name, scope } => {
+                let (current, versions) = self.vault()?.history(&name, Some(scope))?;
+                Ok(Outcome::History { current, versions })
+            }
+            Work::Create {
+                name,
+                scope,
+                schema,
+                values,
+            } => {
+                let meta = self.vault()?.create(name, scope, &schema, values)?;
+                self.wrote(1);
+                Ok(Outcome::Saved(meta))
+            }
+            Work::Update {
+                name,
+                scope,
+                change,
+                expected,
+            } => {
+                let meta = self
+                    .vault()?
+                    .update(&name, Some(scope), change, Some(expected))?;
+                // An update that changes nothing writes nothing.
+                if meta.version != expected {
+                    self.wrote(1);
+                }
+                Ok(Outcome::Saved(meta))
+            }
+            Work::Restore {
+                name,
+                scope,
+                version,
+                expected,
+            } => {
+                let meta = self
+                    .vault()?
+                    .restore(&name, Some(scope), version, Some(expected))?;
+                self.wrote(1);
+                Ok(Outcome::Saved(meta))
+            }
+            Work::Rename {
+                name,
+                scope,
+                new_name,
+                expected,
+            } => {
+                let v = self.vault()?;
+                let old = v.meta(&name, Some(scope))?;
+                let new = v.rename(&name, Some(scope), new_name, Some(expected))?;
+                self.wrote(1);
+                Ok(Outcome::Renamed { old, new })
+            }
+            Work::Delete {
+                name,
+                scope,
+                expected,
+            } => {
+                let deleted = self
+                    .vault()?
+                    .delete(&name, Some(scope), Some(expected), false)?;
+                self.wrote(1);
+                Ok(Outcome::Deleted(deleted))
+            }
+            Work::Move {
+                name,
+                scope,
+                expected,
+            } => self.move_scope(name, scope, expected),
+            Work::TrashList => Ok(Outcome::Trash(self.vault()?.trash_list()?)),
+            Work::TrashRestore { id, new_name } => {
+                let meta = self.vault()?.trash_restore(&id, new_name)?;
+                self.wrote(1);
+                Ok(Outcome::Untrashed(meta))
+            }
+            Work::TrashPurge { id } => {
+                let n = self.vault()?.trash_purge(id.as_ref())?;
+                self.seen = None; // purging may compact: let the poll catch up
+                Ok(Outcome::Purged(n))
+            }
+        }
+    }
+
+    /// Create in the other scope, then delete here with the version the user saw. If the
+    /// delete is refused, the copy stays and the message says so: nothing is lost.
+    fn move_scope(
+        &mut self,
+        name: crate::SecretName,
+        scope: crate::Scope,
+        expected: u64,
+    ) -> Result<Outcome, Failure> {
+        let v = self.vault()?;
+        let secret = v.get(&name, Some(scope))?;
+        if secret.meta.version != expected {
+            return Err(Failure::new(
+                ErrorKind::Conflict,
+                format!(
+                    "'{name}' ({scope}) changed since you looked (now version {}): nothing was moved; look again and retry",
+                    secret.meta.version
+                ),
+            ));
+        }
+        let to = scope.other();
+        let old = secret.meta.clone();
+        let new = v.create(name.clone(), to, &secret.meta.schema, secret.values)?;
+        if let Err(e) = v.delete(&name, Some(scope), Some(expected), false) {
+            self.seen = None; // reload: the list must show both
+            return Err(Failure::new(
+                e.kind(),
+                format!(
+                    "'{name}' was copied to the {to} scope, but the {scope} one could not be deleted ({e}): both exist now"
+                ),
+            ));
+        }
+        self.wrote(2);
+        Ok(Outcome::Moved { old, new })
+    }
+
+    fn unlock(&mut self, pass: &[u8]) -> Result<Outcome, Failure> {
+        let door = match self.door.take() {
+            Some(d) => Door::Locked(d),
+            None => crate::api::door(&self.session, self.agent)?,
+        };
+        let opened = match door {
+            Door::Open(s) => Ok(s),
+            Door::Locked(mut lock) => {
+                let r = lock.unlock(pass);
+                if r.is_err() {
+                    self.door = Some(lock);
+                }
+                r
+            }
+        };
+        match opened {
+            Ok(s) => self.opened(s),
+            Err(e) if e.kind() == ErrorKind::WrongPassphrase => {
+                Err(Failure::new(ErrorKind::WrongPassphrase, "wrong passphrase"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn opened(&mut self, s: Box<dyn Secrets>) -> Result<Outcome, Failure> {
+        let generation = s.generation()?;
+        let listing = s.list();
+        self.vault = Some(s);
+        let listing = listing?;
+        self.seen = Some(generation);
+        Ok(Outcome::Unlocked(listing))
+    }
+
+    /// After our own `n` writes: if nobody else wrote meanwhile, the app's list already
+    /// knows them (it applies each answer), so no reload is needed.
+    fn wrote(&mut self, n: u64) {
+        let now = self.vault.as_ref().and_then(|v| v.generation().ok());
+        if let (Some(seen), Some(now)) = (self.seen, now)
+            && now == seen + n
+        {
+            self.seen = Some(now);
+        }
+    }
+
+    /// Reloads the list when the vault moved on without us; reports a vault gone away.
+    fn poll(&mut self) {
+        let Some(v) = self.vault.as_deref() else {
+            return;
+        };
+        match v.generation() {
+            Ok(g) if Some(g) == self.seen => {}
+            Ok(g) => match v.list() {
+                Ok(listing) => {
+                    self.seen = Some(g);
+                    let _ = self.events.send(Event::Changed(listing));
+                }
+                Err(e) => self.lost(e),
+            },
+            Err(e) => self.lost(e),
+        }
+    }
+
+    fn lost(&mut self, e: Error) {
+        // Only a vault out of reach ends the session; a passing error is retried next poll.
+        let gone = matches!(
+            e.kind(),
+            ErrorKind::Locked | ErrorKind::Io | ErrorKind::Other
+        );
+        if !gone {
+            return;
+        }
+        self.vault = None;
+        self.door = None;
+        self.seen = None;
+        super::memory::release();
+        let why = if e.kind() == ErrorKind::Locked {
+            "the vault was locked elsewhere (sesame lock, or the agent's idle timer)".to_string()
+        } else {
+            format!("lost the vault: {e}")
+        };
+        let _ = self.events.send(Event::Lost(why));
+    }
+}
