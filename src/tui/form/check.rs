@@ -110,7 +110,6 @@ impl Form {
             })
         })
     }
-
 }
 
 fn check_row(

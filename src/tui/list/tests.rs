@@ -1,6 +1,6 @@
 //! The list's rules: grouping, ranking, moving, the sticky heading, reloads.
 
-    use super::*;
+use super::*;
 use crate::secret::{Scope, SecretMeta, SecretName};
 
 fn meta(scope: Scope, name: &str, keys: &[&str]) -> SecretMeta {
