@@ -98,6 +98,8 @@ pub trait Secrets: Send + Sync {
     ) -> Result<()>;
     /// Forgets all that is remembered for `backend`; returns how much.
     fn sync_forget(&self, backend: &str) -> Result<usize>;
+    /// The values agreed on at the last sync of `id`, if the vault still has them.
+    fn sync_base(&self, backend: &str, id: &RemoteId) -> Result<Option<Version>>;
     /// Puts every value out of reach: the agent wipes its keys and exits; a vault opened
     /// here writes a snapshot of what changed (the caller then drops it, which wipes its
     /// keys). Nothing can be read through this handle afterwards.
@@ -237,6 +239,9 @@ impl Secrets for Local {
     }
     fn sync_forget(&self, backend: &str) -> Result<usize> {
         self.vault.sync_forget(backend)
+    }
+    fn sync_base(&self, backend: &str, id: &RemoteId) -> Result<Option<Version>> {
+        self.vault.sync_base(backend, id)
     }
 }
 

@@ -382,3 +382,99 @@ fn user_scope_stays_home_unless_the_backend_takes_it() {
     apply(&*here, &remote, B, &p.actions, 2, &|_, _, _| {});
     assert_eq!(remote.list().unwrap().entries.len(), 2);
 }
+
+#[test]
+fn a_conflict_resolved_key_by_key_lands_on_both_sides_under_compare_and_set() {
+    use sesame::sync::merge::{Pick, key_rows, merged, resolve, sides};
+    let (_a, here) = vault();
+    let remote = Faulty::new();
+    here.create(
+        name("db"),
+        Scope::Workspace,
+        "arbitrary",
+        values(&[("user", "app"), ("pass", "p0"), ("host", "h0")]),
+    )
+    .unwrap();
+    sync(&*here, &remote, Direction::Push, false);
+    // Here: host and pass change; there: user and pass change.
+    let change = Change {
+        set: values(&[("host", "h1"), ("pass", "mine")]),
+        ..Change::default()
+    };
+    here.update(&name("db"), None, change, None).unwrap();
+    let v1 = remote.inner.get(&id("db")).unwrap().unwrap().version;
+    remote
+        .inner
+        .put(
+            &id("db"),
+            "arbitrary",
+            &values(&[("user", "root"), ("pass", "theirs"), ("host", "h0")]),
+            Expect::Version(v1),
+        )
+        .unwrap();
+    assert!(states(&*here, &remote).contains(&("db".into(), State::Conflict)));
+
+    let s = sides(&*here, &remote, B, &id("db")).unwrap();
+    // The base's values were found in the local history.
+    assert_eq!(s.base.as_ref().unwrap().values["pass"].expose(), "p0");
+    let mut rows = key_rows(&s);
+    let conflicted: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.conflict)
+        .map(|r| r.key.as_str())
+        .collect();
+    assert_eq!(conflicted, ["pass"]);
+    let pass = rows.iter_mut().find(|r| r.key == "pass").unwrap();
+    pass.pick = Pick::Edited(sesame::secret::SecretValue::new("merged"));
+    let want = values(&[("host", "h1"), ("pass", "merged"), ("user", "root")]);
+    assert_eq!(merged(&rows), want);
+
+    // A write there since the view was read: refused, nothing changed on either side.
+    let seen_there = s.there.as_ref().map(|t| t.version.clone());
+    let seen_here = s.here.as_ref().map(|h| h.meta.version);
+    let moved = remote
+        .inner
+        .put(
+            &id("db"),
+            "arbitrary",
+            &values(&[("user", "root"), ("pass", "again"), ("host", "h0")]),
+            Expect::Any,
+        )
+        .unwrap();
+    let err = resolve(
+        &*here,
+        &remote,
+        B,
+        &id("db"),
+        "arbitrary",
+        &want,
+        seen_here,
+        seen_there,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), sesame::error::ErrorKind::Conflict, "{err}");
+    assert_eq!(
+        here.get(&name("db"), None)
+            .unwrap()
+            .get("pass")
+            .unwrap()
+            .expose(),
+        "mine"
+    );
+
+    // Looked at again, the resolve lands on both sides and the secret is in sync.
+    resolve(
+        &*here,
+        &remote,
+        B,
+        &id("db"),
+        "arbitrary",
+        &want,
+        seen_here,
+        Some(moved),
+    )
+    .unwrap();
+    assert_eq!(here.get(&name("db"), None).unwrap().values, want);
+    assert_eq!(remote.inner.get(&id("db")).unwrap().unwrap().values, want);
+    assert_eq!(states(&*here, &remote), [("db".to_string(), State::InSync)]);
+}

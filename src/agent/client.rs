@@ -431,6 +431,15 @@ impl Secrets for AgentClient {
             other => Err(unexpected(&other)),
         }
     }
+    fn sync_base(&self, backend: &str, id: &RemoteId) -> Result<Option<Version>> {
+        match self.call(Request::SyncBase {
+            backend: backend.to_string(),
+            id: id.clone(),
+        })? {
+            Reply::Base(v) => Ok(v),
+            other => Err(unexpected(&other)),
+        }
+    }
 }
 
 fn meta(r: Reply) -> Result<SecretMeta> {

@@ -20,7 +20,7 @@ use crate::vault::{
 };
 
 /// Bumped on any change to these enums.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 /// A frame larger than this is refused (an import of 100,000 secrets is ~30 MB).
 pub const MAX_FRAME: usize = 512 * 1024 * 1024;
 
@@ -126,6 +126,10 @@ pub enum Request {
     SyncForget {
         backend: String,
     },
+    SyncBase {
+        backend: String,
+        id: RemoteId,
+    },
     Import {
         items: Vec<ImportItem>,
         overwrite: bool,
@@ -171,6 +175,7 @@ pub enum Reply {
     Trash(Vec<TrashEntry>),
     Purged(usize),
     SyncView(SyncView),
+    Base(Option<Version>),
     Error {
         kind: ErrorKind,
         message: String,

@@ -274,6 +274,7 @@ impl Agent {
                 Reply::Done
             }
             Request::SyncForget { backend } => Reply::Purged(need()?.sync_forget(&backend)?),
+            Request::SyncBase { backend, id } => Reply::Base(need()?.sync_base(&backend, &id)?),
             Request::Import {
                 items,
                 overwrite,

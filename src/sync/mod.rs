@@ -3,6 +3,7 @@
 //! credentials resolved from the vault, and the three sides of every secret.
 
 pub mod apply;
+pub mod merge;
 pub mod plan;
 
 use std::collections::BTreeMap;

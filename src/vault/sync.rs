@@ -15,7 +15,7 @@ use super::write::RecordChange;
 use crate::backend::{RemoteId, RemoteVersion};
 use crate::crypto::Key;
 use crate::error::{Error, Result};
-use crate::secret::{Scope, SecretName, Timestamp, Values, now};
+use crate::secret::{Scope, SecretName, Timestamp, Values, Version, now};
 
 /// The content hash of a secret: what sync compares.
 pub type ContentHash = [u8; 32];
@@ -139,6 +139,43 @@ impl Vault {
             });
         }
         Ok(SyncView { locals, bases })
+    }
+
+    /// The content both sides agreed on at the last sync of `id` with `backend`, as far as
+    /// the vault still has it: the current version or one in its history whose content hash
+    /// is the remembered one (`None`: never synced, deleted here, or trimmed from history).
+    /// Only a hash is kept per base, so a conflict view finds the base's values this way.
+    pub fn sync_base(&self, backend: &str, id: &RemoteId) -> Result<Option<Version>> {
+        let _view = self.read_view();
+        let k = self.keys.sync_key(backend, id.scope, &id.name);
+        let Some(blob) = self.store().get(&k)? else {
+            return Ok(None);
+        };
+        let rec: SyncV2 = self
+            .keys
+            .open(&self.vault_id, &k, None, &blob)
+            .map_err(|_| Error::CorruptRecord {
+                what: format!("the sync record of '{}' for backend '{backend}'", id.name),
+            })?;
+        let (meta, body) = match self.load(&id.name, Some(id.scope)) {
+            Ok(x) => x,
+            Err(e) if e.kind() == crate::error::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let key = self.sync_hash_key();
+        if content_hash(&key, &meta.schema, &body.values) == rec.hash {
+            return Ok(Some(Version {
+                version: meta.version,
+                schema: meta.schema.clone(),
+                updated: meta.updated,
+                values: body.values,
+            }));
+        }
+        Ok(body
+            .history
+            .into_iter()
+            .map(Version::from)
+            .find(|v| content_hash(&key, &v.schema, &v.values) == rec.hash))
     }
 
     /// Remembers that `backend` and the vault agree on `id` with this content at
