@@ -2,7 +2,9 @@
 //! outside world to do (intents: vault work for the worker thread, clipboard writes for the
 //! terminal).
 
+use crate::backend::{RemoteId, RemoteVersion};
 use crate::secret::{Scope, SecretName, SecretValue, Values};
+use crate::sync::plan::Direction;
 use crate::vault::{Change, TrashId};
 
 /// Everything a key can be bound to. The names are the keys of `assets/keymap.toml` and of
@@ -53,6 +55,10 @@ pub enum Action {
     Newline,
     Reload,
     Confirm,
+    Push,
+    PushAll,
+    Pull,
+    PullAll,
 }
 
 impl Action {
@@ -170,6 +176,26 @@ impl Action {
             "reload the secret into the form (after a conflict)",
         ),
         (Action::Confirm, "confirm", "answer yes in a confirm popup"),
+        (
+            Action::Push,
+            "push",
+            "sync: push the selected secret (a conflict asks first)",
+        ),
+        (
+            Action::PushAll,
+            "push_all",
+            "sync: push every change here (conflicts are left alone)",
+        ),
+        (
+            Action::Pull,
+            "pull",
+            "sync: pull the selected secret (a conflict asks first)",
+        ),
+        (
+            Action::PullAll,
+            "pull_all",
+            "sync: pull every change there (conflicts are left alone)",
+        ),
     ];
 
     pub fn name(self) -> &'static str {
@@ -289,5 +315,31 @@ pub enum Work {
     /// Purge one trashed secret, or all (`None`), for good.
     TrashPurge {
         id: Option<TrashId>,
+    },
+    /// Every secret's state between the vault and a configured backend.
+    SyncStatus {
+        backend: String,
+    },
+    /// Push or pull every change (`only: None`) or one secret's; `force` settles a conflict
+    /// by taking this side (push) or that side (pull). Progress comes as events.
+    Sync {
+        backend: String,
+        direction: Direction,
+        only: Option<RemoteId>,
+        force: bool,
+    },
+    /// The three sides of one secret, for the conflict view.
+    SyncSides {
+        backend: String,
+        id: RemoteId,
+    },
+    /// Writes merged values to both sides, each from the version the user saw.
+    SyncResolve {
+        backend: String,
+        id: RemoteId,
+        schema: String,
+        values: Values,
+        local_version: Option<u64>,
+        remote_version: Option<RemoteVersion>,
     },
 }

@@ -21,6 +21,7 @@ mod keys;
 mod pointer;
 mod popups;
 mod state;
+mod sync;
 mod trash;
 pub use state::*;
 
@@ -143,6 +144,20 @@ pub enum Purpose {
         name: SecretName,
     },
     TrashPurge,
+    SyncStatus {
+        backend: String,
+    },
+    Sync {
+        backend: String,
+    },
+    SyncSides {
+        backend: String,
+        id: crate::backend::RemoteId,
+    },
+    SyncResolve {
+        backend: String,
+        id: crate::backend::RemoteId,
+    },
 }
 
 pub struct App {
@@ -165,6 +180,8 @@ pub struct App {
     /// What was copied, for the report ("'token' of db").
     pub clipboard_label: Option<String>,
     pub jobs: BTreeMap<Ticket, Job>,
+    /// The configured backends (name, flavor), for the Sync tab.
+    pub backends: Vec<(String, String)>,
     next_ticket: Ticket,
     pub quit: bool,
 }
@@ -202,6 +219,7 @@ impl App {
             clipboard_clear_at: None,
             clipboard_label: None,
             jobs: BTreeMap::new(),
+            backends: Vec::new(),
             next_ticket: 1,
             quit: false,
         }
@@ -347,8 +365,14 @@ impl App {
                 self.error(why);
             }
             Event::Clipboard(report) => self.on_clipboard(report, now),
+            Event::Progress {
+                ticket,
+                done,
+                total,
+            } => self.on_progress(ticket, done, total),
         }
         self.load_trash_if_needed(&mut out);
+        self.load_sync_if_needed(&mut out);
         if let Screen::Main(_) = &self.screen {
             let h = self.list_height();
             let area = Rect::new(0, 0, self.size.0, self.size.1);
@@ -462,8 +486,10 @@ impl App {
             if m.revealed.as_ref().is_some_and(|r| now >= r.until) {
                 m.revealed = None;
             }
-            if let Some(Popup::History(h)) = &mut m.popup {
-                h.expire(now);
+            match &mut m.popup {
+                Some(Popup::History(h)) => h.expire(now),
+                Some(Popup::Merge(v)) => v.expire(now),
+                _ => {}
             }
         }
         if let (Screen::Main(_), Some(idle)) = (&self.screen, self.settings.auto_lock)

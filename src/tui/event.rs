@@ -33,6 +33,12 @@ pub enum Event {
     Lost(String),
     /// What the runtime did with a clipboard intent.
     Clipboard(ClipReport),
+    /// How far the job `ticket` (a sync) has come.
+    Progress {
+        ticket: Ticket,
+        done: usize,
+        total: usize,
+    },
 }
 
 /// What a job produced.
@@ -65,6 +71,25 @@ pub enum Outcome {
     Untrashed(SecretMeta),
     /// How many trashed secrets were purged.
     Purged(usize),
+    /// Where every secret stands with a backend (after a status, a sync or a resolve).
+    Sync(Box<SyncReport>),
+    /// One secret's three sides, for the conflict view.
+    Sides(Box<crate::sync::merge::Sides>),
+}
+
+/// A backend's rows, and what the last sync did to each secret it touched.
+#[derive(Debug)]
+pub struct SyncReport {
+    pub backend: String,
+    pub rows: Vec<crate::sync::plan::Row>,
+    /// Remote names under the prefix that are not sesame's (left alone).
+    pub foreign: usize,
+    /// Per secret touched: failed or not, and what happened, in words.
+    pub results: Vec<(crate::backend::RemoteId, bool, String)>,
+    /// One line for the status bar, and whether it reports a failure.
+    pub summary: Option<(String, bool)>,
+    /// The vault's list when the sync wrote to it.
+    pub listing: Option<Listing>,
 }
 
 /// Why a job failed: the error's kind (a conflict, a locked vault, a refusal...) and its

@@ -230,7 +230,22 @@ pub mod context {
         Quit, Help, Lock, NextTab, PrevTab, Command, Up, Down, PageUp, PageDown, Top, Bottom,
         Restore, Undo, Delete, Purge, Cancel,
     ];
-    pub const SYNC: &[Action] = &[Quit, Help, Lock, NextTab, PrevTab, Command];
+    pub const SYNC: &[Action] = &[
+        Quit, Help, Lock, NextTab, PrevTab, Command, Up, Down, PageUp, PageDown, Top, Bottom,
+        NextScope, PrevScope, Reload, View, Push, PushAll, Pull, PullAll, Cancel,
+    ];
+    /// The conflict view: pick here (left) or there (right) per key, or type a value.
+    pub const MERGE: &[Action] = &[
+        Up,
+        Down,
+        FocusList,
+        FocusDetail,
+        Edit,
+        Reveal,
+        RevealAll,
+        Save,
+        Cancel,
+    ];
     pub const HELP: &[Action] = &[Up, Down, PageUp, PageDown, Top, Bottom, Cancel, Help, Quit];
 
     /// Every context, named for messages; `true` where printable keys are typed text.
@@ -245,6 +260,7 @@ pub mod context {
         ("the value viewer", VIEWER, false),
         ("the trash", TRASH, false),
         ("the sync tab", SYNC, false),
+        ("the conflict view", MERGE, false),
         ("the help", HELP, false),
     ];
 }

@@ -53,6 +53,12 @@ pub fn new_app(session: &Session, now: Instant) -> Result<App> {
         now,
     );
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    app.backends = session
+        .config
+        .backends
+        .iter()
+        .map(|(name, b)| (name.clone(), b.flavor.clone()))
+        .collect();
     app.warnings = warnings;
     app.warnings
         .extend(session.schema_warnings().iter().cloned());

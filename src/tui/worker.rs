@@ -9,11 +9,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::action::{Ticket, Work};
-use super::event::{Event, Failure, Outcome};
+use super::event::{Event, Failure, Outcome, SyncReport};
 use crate::api::{AgentUse, Door, Lock, Secrets};
+use crate::backend::RemoteId;
 use crate::crypto::KdfParams;
 use crate::error::{Error, ErrorKind};
 use crate::session::Session;
+use crate::sync::apply::{Outcome as ApplyOutcome, apply};
+use crate::sync::plan::{self, Direction, Filter};
 use crate::vault::Vault;
 
 /// How often the worker asks whether the vault changed, when it has nothing else to do.
@@ -88,7 +91,7 @@ impl State {
         loop {
             match rx.recv_timeout(POLL) {
                 Ok((ticket, work)) => {
-                    let result = self.perform(work);
+                    let result = self.perform(ticket, work);
                     if self.events.send(Event::Done { ticket, result }).is_err() {
                         break;
                     }
@@ -116,7 +119,7 @@ impl State {
             .ok_or_else(|| Failure::new(ErrorKind::Locked, "the vault is locked"))
     }
 
-    fn perform(&mut self, work: Work) -> Result<Outcome, Failure> {
+    fn perform(&mut self, ticket: Ticket, work: Work) -> Result<Outcome, Failure> {
         match work {
             Work::Open { passphrase } => match crate::api::door(&self.session, self.agent)? {
                 Door::Open(s) => self.opened(s),
@@ -241,7 +244,174 @@ impl State {
                 self.seen = None; // purging may compact: let the poll catch up
                 Ok(Outcome::Purged(n))
             }
+            Work::SyncStatus { backend } => self.sync_report(&backend, Vec::new(), None),
+            Work::Sync {
+                backend,
+                direction,
+                only,
+                force,
+            } => self.sync(ticket, &backend, direction, only, force),
+            Work::SyncSides { backend, id } => {
+                let v = self.vault()?;
+                let b = self.backend(&backend)?;
+                let sides = crate::sync::merge::sides(v, &*b, &backend, &id)?;
+                Ok(Outcome::Sides(Box::new(sides)))
+            }
+            Work::SyncResolve {
+                backend,
+                id,
+                schema,
+                values,
+                local_version,
+                remote_version,
+            } => {
+                let b = self.backend(&backend)?;
+                crate::sync::merge::resolve(
+                    self.vault()?,
+                    &*b,
+                    &backend,
+                    &id,
+                    &schema,
+                    &values,
+                    local_version,
+                    remote_version,
+                )?;
+                let line = "settled key by key: the merged values are on both sides".to_string();
+                self.sync_report(
+                    &backend,
+                    vec![(id.clone(), false, line)],
+                    Some((format!("{id} settled with '{backend}'"), false)),
+                )
+            }
         }
+    }
+
+    /// A configured backend, opened with its credentials resolved from the vault.
+    fn backend(&self, name: &str) -> Result<Box<dyn crate::backend::Backend>, Failure> {
+        let cfg = self.session.config.backends.get(name).ok_or_else(|| {
+            Failure::new(
+                ErrorKind::NotFound,
+                format!("no backend '{name}' in the config any more"),
+            )
+        })?;
+        Ok(crate::sync::open(name, cfg, self.vault()?)?)
+    }
+
+    fn filter(&self, name: &str, only: Option<&RemoteId>) -> Filter {
+        Filter {
+            include_user_scope: self
+                .session
+                .config
+                .backends
+                .get(name)
+                .is_some_and(|c| c.include_user_scope),
+            names: only
+                .map(|id| vec![(Some(id.scope), id.name.clone())])
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Every secret's state with `name`, with what a sync just did, and the vault's list
+    /// when that sync wrote to it (so the list is current without a "changed elsewhere").
+    fn sync_report(
+        &mut self,
+        name: &str,
+        results: Vec<(RemoteId, bool, String)>,
+        summary: Option<(String, bool)>,
+    ) -> Result<Outcome, Failure> {
+        let b = self.backend(name)?;
+        let v = self.vault()?;
+        let st = crate::sync::status(v, &*b, name, &self.filter(name, None))?;
+        let generation = v.generation()?;
+        let listing = if self.seen.is_some_and(|s| s != generation) {
+            let l = v.list()?;
+            self.seen = Some(generation);
+            Some(l)
+        } else {
+            None
+        };
+        Ok(Outcome::Sync(Box::new(SyncReport {
+            backend: name.to_string(),
+            rows: st.rows,
+            foreign: st.foreign.len(),
+            results,
+            summary,
+            listing,
+        })))
+    }
+
+    fn sync(
+        &mut self,
+        ticket: Ticket,
+        name: &str,
+        direction: Direction,
+        only: Option<RemoteId>,
+        force: bool,
+    ) -> Result<Outcome, Failure> {
+        let b = self.backend(name)?;
+        let v = self.vault()?;
+        let st = crate::sync::status(v, &*b, name, &self.filter(name, only.as_ref()))?;
+        let plan = plan::plan(&st.rows, direction, force);
+        let events = self.events.clone();
+        let reports = apply(v, &*b, name, &plan.actions, 8, &|done, total, _| {
+            let _ = events.send(Event::Progress {
+                ticket,
+                done,
+                total,
+            });
+        });
+        let mut results = Vec::new();
+        let (mut done, mut failed) = (0, 0);
+        for r in &reports {
+            let (bad, text) = match &r.outcome {
+                ApplyOutcome::Done(what) => (false, what.clone()),
+                ApplyOutcome::Equal => (false, "the same on both sides".to_string()),
+                ApplyOutcome::Conflict(why) => (true, why.clone()),
+                ApplyOutcome::Failed(e) => (true, e.to_string()),
+            };
+            match &r.outcome {
+                ApplyOutcome::Done(_) | ApplyOutcome::Equal => done += 1,
+                ApplyOutcome::Failed(_) => failed += 1,
+                ApplyOutcome::Conflict(_) => {}
+            }
+            results.push((r.id.clone(), bad, text));
+        }
+        let conflicts = plan.conflicts.len()
+            + reports
+                .iter()
+                .filter(|r| matches!(r.outcome, ApplyOutcome::Conflict(_)))
+                .count();
+        for c in &plan.conflicts {
+            results.push((
+                c.id.clone(),
+                true,
+                format!("{}: left alone", c.conflict_detail()),
+            ));
+        }
+        let verb = match direction {
+            Direction::Push => "pushed to",
+            Direction::Pull => "pulled from",
+        };
+        let mut summary = format!("{verb} '{name}': {done} of {} done", reports.len());
+        if failed > 0 {
+            summary.push_str(&format!(", {failed} failed (run it again to finish)"));
+        }
+        if conflicts > 0 {
+            summary.push_str(&format!(
+                ", {conflicts} in conflict (view one to settle it key by key)"
+            ));
+        }
+        if reports.is_empty() && conflicts == 0 {
+            summary = format!(
+                "nothing to {} with '{name}'",
+                match direction {
+                    Direction::Push => "push",
+                    Direction::Pull => "pull",
+                }
+            );
+        }
+        let bad = failed > 0 || conflicts > 0;
+        self.sync_report(name, results, Some((summary, bad)))
     }
 
     /// Create in the other scope, then delete here with the version the user saw. If the

@@ -170,6 +170,8 @@ impl App {
                 }
                 self.info(msg);
             }
+            (purpose, Outcome::Sync(r)) => self.on_sync_report(&purpose, *r),
+            (Purpose::SyncSides { backend, .. }, Outcome::Sides(s)) => self.on_sides(backend, *s),
             (_, Outcome::Purged(n)) => {
                 if let Screen::Main(m) = &mut self.screen {
                     m.trash.loaded = false;
@@ -300,6 +302,18 @@ impl App {
             command: None,
             trash: TrashView::default(),
             last_deleted: None,
+            sync: SyncPane {
+                backends: self
+                    .backends
+                    .iter()
+                    .map(|(name, flavor)| BackendInfo {
+                        name: name.clone(),
+                        flavor: flavor.clone(),
+                        conn: Conn::NotYet,
+                    })
+                    .collect(),
+                ..SyncPane::default()
+            },
         }));
         if let Some(p) = problem {
             self.error(p);
@@ -329,6 +343,10 @@ impl App {
             return;
         }
         match job.purpose {
+            p @ (Purpose::SyncStatus { .. }
+            | Purpose::Sync { .. }
+            | Purpose::SyncSides { .. }
+            | Purpose::SyncResolve { .. }) => self.on_sync_failure(&p, f.message),
             Purpose::Open | Purpose::Unlock | Purpose::CreateVault => match &mut self.screen {
                 Screen::Unlock(u) => {
                     u.busy = false;

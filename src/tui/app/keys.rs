@@ -228,7 +228,7 @@ impl App {
             Action::Command => m.command = Some(CommandLine::new()),
             Action::NextTab => m.tab = m.tab.step(1),
             Action::PrevTab => m.tab = m.tab.step(-1),
-            _ if m.tab == Tab::Sync => {}
+            _ if m.tab == Tab::Sync => self.act_in_sync(action, out),
             _ if m.tab == Tab::Trash => self.act_in_trash(action, out),
             Action::Filter => {
                 m.filtering = true;

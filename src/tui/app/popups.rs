@@ -19,11 +19,14 @@ impl App {
         if matches!(m.popup, Some(Popup::Form(_))) {
             return self.on_form_key(k, out);
         }
+        if matches!(m.popup, Some(Popup::Merge(_))) {
+            return self.on_merge_key(k, now, out);
+        }
         let Some(popup) = m.popup.as_mut() else {
             return;
         };
         match popup {
-            Popup::Form(_) => {}
+            Popup::Form(_) | Popup::Merge(_) => {}
             Popup::Help { scroll } => match km.pick(&k, context::HELP) {
                 Some(Action::Up) => *scroll = scroll.saturating_sub(1),
                 Some(Action::Down) => *scroll = (*scroll + 1).min(help_max),
@@ -308,6 +311,11 @@ impl App {
                 };
                 self.work(Purpose::TrashPurge, label, Work::TrashPurge { id })
             }
+            OnYes::SyncForce {
+                backend,
+                id,
+                direction,
+            } => return self.run_sync(backend, direction, Some(id), true, out),
         };
         out.push(intent);
     }

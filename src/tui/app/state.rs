@@ -7,7 +7,9 @@ use std::time::Instant;
 use ratatui_textarea::TextArea;
 
 use super::MaskedInput;
+use crate::backend::RemoteId;
 use crate::secret::{KeyChanges, Scope, SecretName, Values, Version, key_changes};
+use crate::sync::merge::KeyRow;
 use crate::tui::command::CommandLine;
 use crate::tui::form::Form;
 use crate::tui::list::SecretList;
@@ -142,6 +144,115 @@ pub struct Main {
     pub trash: TrashView,
     /// The last delete, for undo (`u`): where it went in the trash.
     pub last_deleted: Option<TrashEntry>,
+    pub sync: SyncPane,
+}
+
+/// A backend as the Sync tab shows it.
+#[derive(Clone, Debug)]
+pub struct BackendInfo {
+    pub name: String,
+    pub flavor: String,
+    pub conn: Conn,
+}
+
+/// What the last contact with a backend said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conn {
+    NotYet,
+    Checking,
+    /// Listed: how many sesame secrets it holds.
+    Reached(usize),
+    Failed(String),
+}
+
+/// The Sync tab: the configured backends; for the chosen one, every secret's state and what
+/// the last sync did to it.
+#[derive(Default)]
+pub struct SyncPane {
+    pub backends: Vec<BackendInfo>,
+    pub chosen: usize,
+    /// Rows of the chosen backend (empty until its status came).
+    pub rows: Vec<crate::sync::plan::Row>,
+    pub foreign: usize,
+    pub selected: usize,
+    /// Per secret: failed or not, and what the last sync did to it.
+    pub results: std::collections::BTreeMap<RemoteId, (bool, String)>,
+    /// A sync in flight: its ticket, direction, and how far it has come.
+    pub running: Option<(u64, crate::sync::plan::Direction, usize, usize)>,
+}
+
+impl SyncPane {
+    pub fn backend(&self) -> Option<&BackendInfo> {
+        self.backends.get(self.chosen)
+    }
+    pub fn row(&self) -> Option<&crate::sync::plan::Row> {
+        self.rows.get(self.selected)
+    }
+}
+
+/// One secret's conflict, settled key by key: here, the base and there side by side, masked
+/// until revealed; each key takes this side, that side, or a typed value.
+pub struct MergeView {
+    pub backend: String,
+    pub id: RemoteId,
+    pub schema: String,
+    pub local_version: Option<u64>,
+    pub remote_version: Option<crate::backend::RemoteVersion>,
+    /// The base's values were found (else every difference counts as a conflict).
+    pub base_known: bool,
+    pub rows: Vec<KeyRow>,
+    pub selected: usize,
+    /// Revealed keys (all of them after reveal-all), until when.
+    pub shown: BTreeSet<String>,
+    pub until: Option<Instant>,
+    /// Typing a value for the selected key.
+    pub editing: Option<Box<TextArea<'static>>>,
+    pub error: Option<String>,
+    /// The resolve in flight.
+    pub saving: bool,
+}
+
+impl MergeView {
+    pub fn new(s: crate::sync::merge::Sides) -> MergeView {
+        let rows = crate::sync::merge::key_rows(&s);
+        let schema = s
+            .here
+            .as_ref()
+            .map(|h| h.meta.schema.clone())
+            .or_else(|| s.there.as_ref().and_then(|t| t.schema.clone()))
+            .unwrap_or_default();
+        MergeView {
+            backend: String::new(),
+            local_version: s.here.as_ref().map(|h| h.meta.version),
+            remote_version: s.there.as_ref().map(|t| t.version.clone()),
+            base_known: s.base.is_some(),
+            id: s.id,
+            schema,
+            rows,
+            selected: 0,
+            shown: BTreeSet::new(),
+            until: None,
+            editing: None,
+            error: None,
+            saving: false,
+        }
+    }
+
+    /// Masks revealed values again when their time is up.
+    pub fn expire(&mut self, now: Instant) {
+        if self.until.is_some_and(|u| now >= u) {
+            self.shown.clear();
+            self.until = None;
+        }
+    }
+}
+
+impl Drop for MergeView {
+    fn drop(&mut self) {
+        if let Some(t) = &mut self.editing {
+            crate::tui::form::wipe(t);
+        }
+    }
 }
 
 /// The Trash tab: deleted secrets, newest first (metadata only).
@@ -182,6 +293,8 @@ pub enum Popup {
     CopyMenu {
         key: Option<String>,
     },
+    /// A sync conflict, settled key by key.
+    Merge(Box<MergeView>),
     /// A trashed secret whose name is taken again: restore it under another name.
     RestoreAs {
         id: TrashId,
@@ -220,6 +333,12 @@ pub enum OnYes {
     },
     /// Purge one trashed secret, or the whole trash.
     Purge { id: Option<TrashId> },
+    /// Settle a conflict by taking one side whole (a push takes this side, a pull that).
+    SyncForce {
+        backend: String,
+        id: RemoteId,
+        direction: crate::sync::plan::Direction,
+    },
 }
 
 /// One earlier version: how its keys differ from the current version, and its values

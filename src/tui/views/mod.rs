@@ -8,6 +8,7 @@ pub mod form;
 pub mod help;
 pub mod history;
 pub mod list;
+pub mod merge;
 pub mod status;
 pub mod sync;
 pub mod trash;
@@ -176,7 +177,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     }
                 }
                 Tab::Trash => trash::draw(f, lay.body, &m.trash, theme),
-                Tab::Sync => sync::draw(f, lay.body, theme),
+                Tab::Sync => sync::draw(f, lay.body, &m.sync, &app.keymap, theme),
             }
             status::draw(f, lay.message, lay.hints, app, theme);
             match &m.popup {
@@ -214,6 +215,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     viewer::draw(f, area, m, key, *scroll, &app.keymap, theme)
                 }
                 Some(Popup::CopyMenu { key }) => confirm::copy_menu(f, area, m, key, theme),
+                Some(Popup::Merge(v)) => merge::draw(f, area, v, &app.keymap, theme),
             }
         }
     }

@@ -155,11 +155,23 @@ pub fn main_hints(app: &App) -> Vec<(String, &'static str)> {
             help,
         ];
     }
+    if m.tab == Tab::Sync && m.sync.backends.is_empty() {
+        return vec![
+            (k(Action::NextTab), "next tab"),
+            (k(Action::Command), "command"),
+            (k(Action::Quit), "quit"),
+            help,
+        ];
+    }
     if m.tab == Tab::Sync {
         return vec![
-            (k(Action::NextTab), "secrets tab"),
-            (k(Action::Command), "command"),
-            (k(Action::Lock), "lock"),
+            (k(Action::Push), "push"),
+            (k(Action::Pull), "pull"),
+            (k(Action::PushAll), "push all"),
+            (k(Action::PullAll), "pull all"),
+            (k(Action::View), "compare / settle"),
+            (k(Action::Reload), "check again"),
+            (k(Action::NextTab), "next tab"),
             (k(Action::Quit), "quit"),
             help,
         ];
