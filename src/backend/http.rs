@@ -20,6 +20,8 @@ const IDLE_PER_HOST: usize = 16;
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Zeroizing<Vec<u8>>,
+    /// The `WWW-Authenticate` header of a 401 (Azure Key Vault's challenge), if any.
+    pub challenge: Option<String>,
 }
 
 pub(crate) struct Http {
@@ -32,6 +34,8 @@ pub(crate) struct Http {
 pub(crate) enum Method {
     Get,
     Post,
+    Put,
+    Patch,
     Delete,
 }
 
@@ -86,8 +90,12 @@ impl Http {
                 }
                 req.call()
             }
-            Method::Post => {
-                let mut req = self.agent.post(url);
+            Method::Post | Method::Put | Method::Patch => {
+                let mut req = match method {
+                    Method::Post => self.agent.post(url),
+                    Method::Put => self.agent.put(url),
+                    _ => self.agent.patch(url),
+                };
                 for (k, v) in headers {
                     req = req.header(*k, *v);
                 }
@@ -96,6 +104,11 @@ impl Http {
         };
         let mut response = result.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
+        let challenge = (status == 401)
+            .then(|| response.headers().get("www-authenticate"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = response
             .body_mut()
             .with_config()
@@ -105,6 +118,7 @@ impl Http {
         Ok(Reply {
             status,
             body: Zeroizing::new(body),
+            challenge,
         })
     }
 

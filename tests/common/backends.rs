@@ -118,3 +118,26 @@ pub fn aws(prefix: &str, extra: &[(&'static str, OptionValue)]) -> Box<dyn Backe
         &with(aws_options(&servers::moto().url, prefix), extra),
     )
 }
+
+/// A prefix the gcp and azure flavors take (no `/`).
+pub fn flat_prefix() -> String {
+    format!("t{}", &servers::random_hex()[..8])
+}
+
+/// Options for the shared drongo with a bearer token (drongo checks none), in a project of
+/// this test's own.
+pub fn gcp_options(url: &str, prefix: &str) -> Vec<(&'static str, OptionValue)> {
+    vec![
+        ("endpoint", plain(url)),
+        ("project", plain(&format!("p{}", servers::random_hex()))),
+        ("token", credential("ya29.drongo-takes-any-token")),
+        ("prefix", plain(prefix)),
+    ]
+}
+
+pub fn gcp(prefix: &str, extra: &[(&'static str, OptionValue)]) -> Box<dyn Backend> {
+    open(
+        "gcp",
+        &with(gcp_options(&servers::drongo().url, prefix), extra),
+    )
+}
