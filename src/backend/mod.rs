@@ -187,7 +187,7 @@ pub fn open(
         "vault" => Box::new(vault::VaultBackend::new(options)?),
         "aws" => Box::new(aws::AwsBackend::new(options)?),
         "gcp" => Box::new(gcp::GcpBackend::new(options)?),
-        "azure" => azure::AzureBackend::new(options)?,
+        "azure" => Box::new(azure::AzureBackend::new(options)?),
         "folder" => Box::new(folder::FolderBackend::new(options)?),
         "exec" => Box::new(exec::ExecBackend::new(options)?),
         "memory" => Box::new(memory::MemoryBackend::new(options)?),

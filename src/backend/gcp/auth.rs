@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::backend::BackendError;
 use crate::backend::error::remote_text;
-use crate::backend::http::{Http, Method, percent_encode};
+use crate::backend::http::{Http, Method, is_loopback_http, percent_encode};
 use crate::backend::remote::json;
 use crate::secret::SecretValue;
 
@@ -226,16 +226,6 @@ impl ServiceAccount {
         ));
         Ok(token.access_token)
     }
-}
-
-/// `http://127.0.0.1...` or `http://localhost...`: a test endpoint on this machine.
-pub(super) fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 impl Auth {
