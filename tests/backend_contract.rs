@@ -365,3 +365,64 @@ fn gcp_drongo_with_service_account() {
         "one token for the whole run: it is cached until shortly before it expires"
     );
 }
+
+#[test]
+fn azure_fake_with_client_credentials() {
+    let fake = common::azure_fake::AzureFake::start();
+    let b = backends::azure(&fake, &[("list_page_size", plain("25"))]);
+    contract(b.as_ref(), AZURE);
+    assert_eq!(
+        fake.issued.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one token for the whole run, after one challenge"
+    );
+}
+
+#[test]
+fn azure_fake_with_token_and_no_purge() {
+    let fake = common::azure_fake::AzureFake::start();
+    // A token got elsewhere (as `az account get-access-token` would give).
+    let token = {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(
+                        ureq::tls::parse_pem(&std::fs::read(&fake.ca_file).unwrap())
+                            .filter_map(|i| match i {
+                                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                                _ => None,
+                            })
+                            .collect(),
+                    )))
+                    .build(),
+            )
+            .build()
+            .into();
+        let mut r = agent
+            .post(format!(
+                "{}/{}/oauth2/v2.0/token",
+                fake.url,
+                common::azure_fake::TENANT
+            ))
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!(
+                "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2F127.0.0.1%2F.default",
+                common::azure_fake::CLIENT_ID,
+                fake.client_secret
+            ))
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        v["access_token"].as_str().unwrap().to_string()
+    };
+    let b = backends::open(
+        "azure",
+        &[
+            ("vault_url", plain(&fake.url)),
+            ("token", credential(&token)),
+            ("ca_cert", plain(&fake.ca_file.display().to_string())),
+            ("prefix", plain(&backends::flat_prefix())),
+        ],
+    );
+    contract(b.as_ref(), AZURE);
+}
