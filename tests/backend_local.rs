@@ -324,7 +324,7 @@ fn options_are_checked_before_anything_is_reached() {
     let e = backend::open("gcp", backends::options(&[])).unwrap_err();
     assert!(
         e.to_string()
-            .contains("known flavors: vault, aws, folder, exec, memory"),
+            .contains("known flavors: vault, aws, gcp, azure, folder, exec, memory"),
         "{e}"
     );
     for flavor in backend::FLAVORS {

@@ -725,7 +725,7 @@ mod tests {
     #[test]
     fn options_are_checked_and_never_echo_credentials() {
         let url = ("vault_url", plain("https://v.vault.azure.net"));
-        let e = open(&[url.clone()]).unwrap_err();
+        let e = open(std::slice::from_ref(&url)).unwrap_err();
         assert!(e.to_string().contains("client_secret="), "{e}");
         let e = open(&[url.clone(), ("client_secret", secret("hunter2"))]).unwrap_err();
         assert!(e.to_string().contains("tenant_id") && !e.to_string().contains("hunter2"));

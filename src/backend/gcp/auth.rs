@@ -181,12 +181,7 @@ impl ServiceAccount {
             400 | 401 | 403 => {
                 let said = json::<TokenError>(&reply.body)
                     .map(|e| {
-                        remote_text(
-                            &format!("{} {}", e.error, e.error_description)
-                                .trim()
-                                .to_string(),
-                            160,
-                        )
+                        remote_text(format!("{} {}", e.error, e.error_description).trim(), 160)
                     })
                     .unwrap_or_default();
                 return Err(refused(format!(
