@@ -1,5 +1,7 @@
 //! One contract, every flavor: the same assertions run against memory, folder, exec (the
-//! example plugin), a real OpenBao (token and AppRole) and a real moto. What sync relies on
+//! example plugin), a real OpenBao (token and AppRole), a real moto, the drongo GCP
+//! emulator (bearer token and service-account JWT grant) and the in-repo Azure Key Vault
+//! fake (client credentials after the 401 challenge, and a bearer token). What sync relies on
 //! is here: create, read, compare-and-set updates and deletes, listing with paging, both
 //! scopes, awkward names, unicode and large values.
 
@@ -16,14 +18,26 @@ use sesame::{Scope, Values};
 struct Caps {
     /// Bytes of the largest single value the test writes.
     large_value: usize,
+    /// Characters of the longest name the test writes (sesame allows 128).
+    long_name: usize,
 }
 
 const FULL: Caps = Caps {
     large_value: 64 * 1024,
+    long_name: 128,
 };
 /// AWS caps a whole SecretString at 65,536 bytes, JSON included.
 const AWS: Caps = Caps {
     large_value: 64 * 1024 - 200,
+    long_name: 128,
+};
+/// GCP caps a version's payload at 65,536 bytes, JSON included.
+const GCP: Caps = AWS;
+/// Azure Key Vault holds 25 KB per secret and 127 characters per name, prefix and scope
+/// included (`tests/backend_servers.rs` checks that longer ones are refused clearly).
+const AZURE: Caps = Caps {
+    large_value: 24_000,
+    long_name: 100,
 };
 
 fn id(scope: Scope, name: &str) -> RemoteId {
@@ -188,7 +202,7 @@ fn contract(b: &dyn Backend, caps: Caps) {
     );
 
     // Names at the edges of the alphabet, and names differing only in case.
-    let long = "n".repeat(128);
+    let long = "n".repeat(caps.long_name);
     let odd = [
         "_",
         "a-b_C9",
@@ -328,4 +342,87 @@ fn vault_openbao_with_approle() {
 fn aws_moto() {
     let b = backends::aws(&backends::prefix(), &[("list_page_size", plain("9"))]);
     contract(b.as_ref(), AWS);
+}
+
+#[test]
+fn gcp_drongo_with_token() {
+    let b = backends::gcp(&backends::flat_prefix(), &[("list_page_size", plain("7"))]);
+    contract(b.as_ref(), GCP);
+}
+
+#[test]
+fn gcp_drongo_with_service_account() {
+    let tokens = common::gcp_token::TokenServer::start(3600);
+    let mut options = backends::gcp_options(&servers::drongo().url, &backends::flat_prefix());
+    options.retain(|(name, _)| !matches!(*name, "token" | "project"));
+    let project = format!("sa{}", servers::random_hex());
+    options.push(("service_account", credential(&tokens.key_file(&project))));
+    let b = backends::open("gcp", &options);
+    contract(b.as_ref(), GCP);
+    assert_eq!(
+        tokens.issued.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one token for the whole run: it is cached until shortly before it expires"
+    );
+}
+
+#[test]
+fn azure_fake_with_client_credentials() {
+    let fake = common::azure_fake::AzureFake::start();
+    let b = backends::azure(&fake, &[("list_page_size", plain("25"))]);
+    contract(b.as_ref(), AZURE);
+    assert_eq!(
+        fake.issued.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one token for the whole run, after one challenge"
+    );
+}
+
+#[test]
+fn azure_fake_with_token_and_no_purge() {
+    let fake = common::azure_fake::AzureFake::start();
+    // A token got elsewhere (as `az account get-access-token` would give).
+    let token = {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(
+                        ureq::tls::parse_pem(&std::fs::read(&fake.ca_file).unwrap())
+                            .filter_map(|i| match i {
+                                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                                _ => None,
+                            })
+                            .collect(),
+                    )))
+                    .build(),
+            )
+            .build()
+            .into();
+        let mut r = agent
+            .post(format!(
+                "{}/{}/oauth2/v2.0/token",
+                fake.url,
+                common::azure_fake::TENANT
+            ))
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!(
+                "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2F127.0.0.1%2F.default",
+                common::azure_fake::CLIENT_ID,
+                fake.client_secret
+            ))
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        v["access_token"].as_str().unwrap().to_string()
+    };
+    let b = backends::open(
+        "azure",
+        &[
+            ("vault_url", plain(&fake.url)),
+            ("token", credential(&token)),
+            ("ca_cert", plain(&fake.ca_file.display().to_string())),
+            ("prefix", plain(&backends::flat_prefix())),
+        ],
+    );
+    contract(b.as_ref(), AZURE);
 }

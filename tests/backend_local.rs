@@ -321,10 +321,10 @@ fn options_are_checked_before_anything_is_reached() {
             .contains("either the token option, or both role_id and secret_id"),
         "{e}"
     );
-    let e = backend::open("gcp", backends::options(&[])).unwrap_err();
+    let e = backend::open("gcs", backends::options(&[])).unwrap_err();
     assert!(
         e.to_string()
-            .contains("known flavors: vault, aws, folder, exec, memory"),
+            .contains("known flavors: vault, aws, gcp, azure, folder, exec, memory"),
         "{e}"
     );
     for flavor in backend::FLAVORS {

@@ -555,3 +555,534 @@ fn aws_server_that_stops_is_unreachable() {
     assert!(matches!(e, BackendError::Unreachable { .. }), "{e:?}");
     assert!(e.to_string().contains(&moto.url), "{e}");
 }
+
+/// A raw Secret Manager call as another tool would make it (drongo checks no token).
+fn drongo_call(method: &str, path: &str, body: Option<serde_json::Value>) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}/v1/{path}", servers::drongo().url);
+    let r = match (method, body) {
+        ("GET", _) => agent.get(&url).call(),
+        (_, b) => agent.post(&url).send(b.unwrap_or_default().to_string()),
+    }
+    .unwrap();
+    r.status().as_u16()
+}
+
+fn option_text(options: &[(&str, sesame::backend::OptionValue)], name: &str) -> String {
+    match &options.iter().find(|(k, _)| *k == name).unwrap().1 {
+        sesame::backend::OptionValue::Plain(s) => s.clone(),
+        sesame::backend::OptionValue::Secret(s) => s.expose().to_string(),
+    }
+}
+
+#[test]
+fn gcp_secrets_written_by_other_tools() {
+    use base64::Engine;
+    let prefix = backends::flat_prefix();
+    let options = backends::gcp_options(&servers::drongo().url, &prefix);
+    let project = option_text(&options, "project");
+    let b = backends::open("gcp", &options);
+    let create = |id: &str, labels: serde_json::Value, payload: &str| {
+        let s = drongo_call(
+            "POST",
+            &format!("projects/{project}/secrets?secretId={id}"),
+            Some(serde_json::json!({"replication": {"automatic": {}}, "labels": labels})),
+        );
+        assert_eq!(s, 200, "{id}");
+        let data = base64::engine::general_purpose::STANDARD.encode(payload);
+        let s = drongo_call(
+            "POST",
+            &format!("projects/{project}/secrets/{id}:addVersion"),
+            Some(serde_json::json!({"payload": {"data": data}})),
+        );
+        assert_eq!(s, 200, "{id}");
+    };
+    create(
+        &format!("{prefix}-workspace-token"),
+        serde_json::json!({}),
+        "ghp_hunter2",
+    );
+    create(
+        &format!("{prefix}-workspace-numbers"),
+        serde_json::json!({}),
+        r#"{"port": 5432, "password": "hunter2"}"#,
+    );
+    create(
+        &format!("{prefix}-workspace-badlabel"),
+        serde_json::json!({"sesame-schema": "x-"}),
+        r#"{"k": "v"}"#,
+    );
+    create(
+        &format!("{prefix}-workspace-plain"),
+        serde_json::json!({"team": "payments"}),
+        r#"{"k": "v"}"#,
+    );
+    create(
+        &format!("{prefix}-shared-db"),
+        serde_json::json!({}),
+        r#"{"k": "v"}"#,
+    );
+    create("unrelated-app-key", serde_json::json!({}), "x");
+    // A secret with no version yet counts as absent.
+    let s = drongo_call(
+        "POST",
+        &format!("projects/{project}/secrets?secretId={prefix}-workspace-empty"),
+        Some(serde_json::json!({"replication": {"automatic": {}}})),
+    );
+    assert_eq!(s, 200);
+
+    let listing = b.list().unwrap();
+    let listed: Vec<String> = listing.entries.iter().map(|e| e.id.to_string()).collect();
+    assert_eq!(
+        listed,
+        [
+            "workspace/badlabel",
+            "workspace/numbers",
+            "workspace/plain",
+            "workspace/token"
+        ]
+    );
+    assert_eq!(listing.foreign.len(), 1, "{:?}", listing.foreign);
+    assert!(listing.foreign[0].raw.ends_with("-shared-db"));
+
+    for (name, needle) in [
+        ("token", "not valid JSON"),
+        ("numbers", "the value of key 'port' is a number"),
+        ("badlabel", "sesame-schema = 'x-'"),
+    ] {
+        let e = b.get(&id(name)).unwrap_err();
+        assert!(matches!(e, BackendError::Malformed { .. }), "{name}: {e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains(needle), "{name}: {msg}");
+        assert!(!msg.contains("hunter2") && !msg.contains("5432"), "{msg}");
+    }
+    let plain_secret = b.get(&id("plain")).unwrap().unwrap();
+    assert_eq!(plain_secret.schema, None);
+    // An update keeps other tools' labels and adds sesame's.
+    b.put(
+        &id("plain"),
+        "basic_auth",
+        &values(&[("password", "p")]),
+        Expect::Version(plain_secret.version),
+    )
+    .unwrap();
+    assert_eq!(
+        b.get(&id("plain")).unwrap().unwrap().schema.as_deref(),
+        Some("basic_auth")
+    );
+    // The versionless secret is absent, and a create fills it.
+    assert_eq!(b.get(&id("empty")).unwrap(), None);
+    b.put(
+        &id("empty"),
+        "arbitrary",
+        &values(&[("k", "v")]),
+        Expect::Absent,
+    )
+    .unwrap();
+    assert_eq!(
+        b.get(&id("empty")).unwrap().unwrap().values,
+        values(&[("k", "v")])
+    );
+}
+
+#[test]
+fn gcp_too_large_and_long_schema_are_refused_before_sending() {
+    let b = backends::gcp(&backends::flat_prefix(), &[]);
+    let e = b
+        .put(
+            &id("big"),
+            "arbitrary",
+            &values(&[("k", &"x".repeat(70_000))]),
+            Expect::Absent,
+        )
+        .unwrap_err();
+    assert!(matches!(e, BackendError::Unsupported { .. }), "{e:?}");
+    assert!(e.to_string().contains("at most 65536"), "{e}");
+    let e = b
+        .put(
+            &id("schema"),
+            &"S".repeat(40),
+            &values(&[("k", "v")]),
+            Expect::Absent,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("label"), "{e}");
+    assert_eq!(b.list().unwrap().entries, vec![], "nothing was written");
+}
+
+#[test]
+fn gcp_service_account_tokens_are_cached_renewed_and_refused_clearly() {
+    // Tokens that live 61 s are renewed a minute early: every second, here.
+    let tokens = common::gcp_token::TokenServer::start(61);
+    let mut options = backends::gcp_options(&servers::drongo().url, &backends::flat_prefix());
+    options.retain(|(name, _)| *name != "token");
+    options.push(("service_account", credential(&tokens.key_file("ignored"))));
+    let b = backends::open("gcp", &options);
+    b.test().unwrap();
+    b.list().unwrap();
+    assert_eq!(tokens.issued.load(std::sync::atomic::Ordering::SeqCst), 1);
+    std::thread::sleep(Duration::from_millis(1100));
+    b.list().unwrap();
+    assert_eq!(tokens.issued.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    // A key the token endpoint does not know: refused, in one line, with nothing secret.
+    let mut other_key = serde_json::from_str::<serde_json::Value>(&tokens.key_file("p")).unwrap();
+    let pem = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .map(|o| String::from_utf8(o.stdout).unwrap())
+        .unwrap_or_default();
+    if pem.contains("PRIVATE KEY") {
+        other_key["private_key"] = pem.clone().into();
+    } else {
+        // No openssl: a key file whose account the endpoint does not know will do.
+        other_key["client_email"] = "intruder@example.iam.gserviceaccount.com".into();
+    }
+    let mut options = backends::gcp_options(&servers::drongo().url, &backends::flat_prefix());
+    options.retain(|(name, _)| *name != "token");
+    options.push(("service_account", credential(&other_key.to_string())));
+    let e = backends::open("gcp", &options).list().unwrap_err();
+    assert!(matches!(e, BackendError::Refused { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 7);
+    let msg = e.to_string();
+    assert!(!msg.contains('\n'), "{msg}");
+    assert!(
+        msg.contains("service_account") && msg.contains("invalid_grant"),
+        "{msg}"
+    );
+    assert!(!msg.contains("PRIVATE KEY") && !format!("{e:?}").contains("PRIVATE"));
+
+    // A key file that is not one: refused at open, quoting nothing of it.
+    let e = sesame::backend::open(
+        "gcp",
+        backends::options(&[
+            ("project", plain("p")),
+            (
+                "service_account",
+                credential(r#"{"type": "authorized_user", "private_key": "hunter2"}"#),
+            ),
+        ]),
+    )
+    .unwrap_err();
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+}
+
+#[test]
+fn gcp_server_that_stops_is_unreachable() {
+    let mut drongo = servers::start_drongo();
+    let b = backends::open("gcp", &backends::gcp_options(&drongo.url, "t"));
+    b.put(
+        &id("db"),
+        "arbitrary",
+        &values(&[("k", "v")]),
+        Expect::Absent,
+    )
+    .unwrap();
+    drongo.stop();
+    let start = Instant::now();
+    let e = b.get(&id("db")).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(6));
+    assert!(matches!(e, BackendError::Unreachable { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 7);
+    assert!(e.to_string().contains(&drongo.url), "{e}");
+}
+
+#[test]
+fn gcp_malformed_answers_are_protocol_errors() {
+    // A server that answers 200 with something that is not Secret Manager's JSON.
+    let fake = common::http_fake::FakeServer::start(
+        None,
+        std::sync::Arc::new(|_req: &common::http_fake::Request| {
+            common::http_fake::Response::raw(200, "<html>captive portal</html>")
+        }),
+    );
+    let url = format!("http://127.0.0.1:{}", fake.port);
+    let b = backends::open("gcp", &backends::gcp_options(&url, "t"));
+    let e = b.list().unwrap_err();
+    assert!(matches!(e, BackendError::Protocol { .. }), "{e:?}");
+    assert!(e.to_string().contains("not valid JSON"), "{e}");
+    let e = b.get(&id("db")).unwrap_err();
+    assert_eq!(e.exit_code(), 7, "{e}");
+}
+
+#[test]
+fn azure_faults_are_clear_and_never_show_the_secret() {
+    let fake = common::azure_fake::AzureFake::start();
+    // Wrong client secret: refused by the token endpoint, one line, no secret in it.
+    let b = backends::azure(&fake, &[("client_secret", credential("wrong-hunter2"))]);
+    let e = b.list().unwrap_err();
+    assert!(matches!(e, BackendError::Refused { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 7);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("AADSTS7000215") && msg.contains("client_secret"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n') && !msg.contains("Trace ID"), "{msg}");
+    assert!(!msg.contains("hunter2") && !format!("{e:?}").contains("hunter2"));
+    assert!(!format!("{b:?}").contains(&fake.client_secret));
+
+    // A bad bearer token: the vault's 401, naming what to check.
+    let e = backends::azure(&fake, &[])
+        .test()
+        .map(|_| ())
+        .and_then(|_| {
+            backends::open(
+                "azure",
+                &[
+                    ("vault_url", plain(&fake.url)),
+                    ("token", credential("eyJ.not-a-token")),
+                    ("ca_cert", plain(&fake.ca_file.display().to_string())),
+                ],
+            )
+            .list()
+            .map(|_| ())
+        })
+        .unwrap_err();
+    assert!(matches!(e, BackendError::Refused { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("401") && !e.to_string().contains("not-a-token"),
+        "{e}"
+    );
+
+    // Without the CA the vault is not trusted, and the message says what to set.
+    let mut options = backends::azure_options(&fake, "t");
+    options.retain(|(k, _)| *k != "ca_cert");
+    let e = backends::open("azure", &options).test().unwrap_err();
+    assert!(matches!(e, BackendError::Unreachable { .. }), "{e:?}");
+    assert!(e.to_string().contains("ca_cert"), "{e}");
+
+    // A challenge asking for a token to another service: no token is asked for.
+    let fresh = common::azure_fake::AzureFake::start();
+    fresh
+        .faults
+        .foreign_scope
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = backends::azure(&fresh, &[]).list().unwrap_err();
+    assert!(e.to_string().contains("not this vault's domain"), "{e}");
+    assert_eq!(fresh.issued.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[test]
+fn azure_paging_malformed_answers_and_foreign_next_links() {
+    let fake = common::azure_fake::AzureFake::start();
+    let b = backends::azure(&fake, &[]);
+    for n in 0..12 {
+        b.put(
+            &id(&format!("s{n}")),
+            "arbitrary",
+            &values(&[("k", "v")]),
+            Expect::Absent,
+        )
+        .unwrap();
+    }
+    assert_eq!(b.list().unwrap().entries.len(), 12, "three pages of five");
+    fake.faults
+        .foreign_next_link
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = b.list().unwrap_err();
+    assert!(matches!(e, BackendError::Protocol { .. }), "{e:?}");
+    assert!(e.to_string().contains("another host"), "{e}");
+    fake.faults
+        .foreign_next_link
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    fake.faults
+        .garbage
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = b.get(&id("s1")).unwrap_err();
+    assert!(matches!(e, BackendError::Protocol { .. }), "{e:?}");
+    assert!(e.to_string().contains("not valid JSON"), "{e}");
+}
+
+#[test]
+fn azure_secrets_written_by_other_tools_names_and_sizes() {
+    let fake = common::azure_fake::AzureFake::start();
+    let prefix = backends::flat_prefix();
+    let b = backends::open("azure", &backends::azure_options(&fake, &prefix));
+    b.test().unwrap();
+    fake.put_raw(
+        &format!("{prefix}-workspace-token"),
+        "ghp_just-a-token",
+        &[],
+    );
+    fake.put_raw(
+        &format!("{prefix}-workspace-badkey"),
+        r#"{"bad key": "hunter2"}"#,
+        &[],
+    );
+    fake.put_raw(
+        &format!("{prefix}-workspace-schema"),
+        r#"{"k": "v"}"#,
+        &[("sesame-schema", "no such schema")],
+    );
+    fake.put_raw(&format!("{prefix}-workspace-bad-2escape"), "x", &[]);
+    fake.put_raw("unrelated-app-key", "x", &[]);
+    // Key Vault hands names back in any case: they read the same.
+    fake.put_raw(
+        &format!("{}-WORKSPACE--MY-0DB", prefix.to_uppercase()),
+        r#"{"k": "v"}"#,
+        &[],
+    );
+    let listing = b.list().unwrap();
+    let listed: Vec<String> = listing.entries.iter().map(|e| e.id.to_string()).collect();
+    assert_eq!(
+        listed,
+        [
+            "workspace/My_db",
+            "workspace/badkey",
+            "workspace/schema",
+            "workspace/token"
+        ]
+    );
+    assert_eq!(listing.foreign.len(), 1, "{:?}", listing.foreign);
+    assert_eq!(
+        b.get(&id("token")).unwrap().unwrap().values,
+        values(&[("value", "ghp_just-a-token")])
+    );
+    let e = b.get(&id("badkey")).unwrap_err();
+    assert!(
+        e.to_string().contains("invalid key name 'bad key'") && !e.to_string().contains("hunter2"),
+        "{e}"
+    );
+    let e = b.get(&id("schema")).unwrap_err();
+    assert!(
+        e.to_string().contains("schema name 'no such schema'"),
+        "{e}"
+    );
+    // `my_db` differs from `My_db` only in case: a different secret, a different name.
+    b.put(
+        &id("my_db"),
+        "arbitrary",
+        &values(&[("k", "lower")]),
+        Expect::Absent,
+    )
+    .unwrap();
+    assert_eq!(
+        b.get(&id("My_db")).unwrap().unwrap().values,
+        values(&[("k", "v")])
+    );
+
+    // What Key Vault cannot hold is refused before sending, saying why.
+    let long = "N".repeat(100);
+    let e = b
+        .put(
+            &id(&long),
+            "arbitrary",
+            &values(&[("k", "v")]),
+            Expect::Absent,
+        )
+        .unwrap_err();
+    assert!(matches!(e, BackendError::Unsupported { .. }), "{e:?}");
+    assert!(e.to_string().contains("more than the 127"), "{e}");
+    let e = b
+        .put(
+            &id("big"),
+            "arbitrary",
+            &values(&[("k", &"x".repeat(30_000))]),
+            Expect::Absent,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("at most 25000"), "{e}");
+}
+
+#[test]
+fn azure_soft_delete_purge_and_recover() {
+    let fake = common::azure_fake::AzureFake::start();
+    let keep = backends::open(
+        "azure",
+        &backends::with(
+            backends::azure_options(&fake, "keep"),
+            &[("purge", plain("false"))],
+        ),
+    );
+    let v1 = keep
+        .put(
+            &id("db"),
+            "arbitrary",
+            &values(&[("k", "v1")]),
+            Expect::Absent,
+        )
+        .unwrap();
+    keep.delete(&id("db"), Expect::Version(v1)).unwrap();
+    assert_eq!(
+        fake.names().1,
+        ["keep-workspace-db"],
+        "soft-deleted, recoverable"
+    );
+    assert_eq!(keep.get(&id("db")).unwrap(), None);
+    // Creating over it recovers it and writes the value as its next version.
+    keep.put(
+        &id("db"),
+        "arbitrary",
+        &values(&[("k", "v2")]),
+        Expect::Absent,
+    )
+    .unwrap();
+    assert_eq!(fake.version_count("keep-workspace-db"), 2);
+    assert_eq!(
+        keep.get(&id("db")).unwrap().unwrap().values,
+        values(&[("k", "v2")])
+    );
+
+    let purge = backends::open("azure", &backends::azure_options(&fake, "gone"));
+    purge
+        .put(
+            &id("db"),
+            "arbitrary",
+            &values(&[("k", "v")]),
+            Expect::Absent,
+        )
+        .unwrap();
+    purge.delete(&id("db"), Expect::Any).unwrap();
+    assert!(
+        !fake.names().1.contains(&"gone-workspace-db".to_string()),
+        "purged"
+    );
+    // A name left deleted by someone else is purged before the create.
+    fake.put_raw("gone-workspace-old", r#"{"k": "old"}"#, &[]);
+    keep.get(&id("old")).unwrap();
+    let del = backends::open(
+        "azure",
+        &backends::with(
+            backends::azure_options(&fake, "gone"),
+            &[("purge", plain("false"))],
+        ),
+    );
+    del.delete(&id("old"), Expect::Any).unwrap();
+    purge
+        .put(
+            &id("old"),
+            "arbitrary",
+            &values(&[("k", "new")]),
+            Expect::Absent,
+        )
+        .unwrap();
+    assert_eq!(
+        fake.version_count("gone-workspace-old"),
+        1,
+        "purged, then created"
+    );
+}
+
+#[test]
+fn azure_server_that_stops_is_unreachable() {
+    let fake = common::azure_fake::AzureFake::start();
+    let b = backends::azure(&fake, &[]);
+    b.test().unwrap();
+    fake.server.stop();
+    let start = Instant::now();
+    let e = b.list().unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(6));
+    assert!(matches!(e, BackendError::Unreachable { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 7);
+    assert!(e.to_string().contains(&fake.url), "{e}");
+}

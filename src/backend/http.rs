@@ -20,6 +20,8 @@ const IDLE_PER_HOST: usize = 16;
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Zeroizing<Vec<u8>>,
+    /// The `WWW-Authenticate` header of a 401 (Azure Key Vault's challenge), if any.
+    pub challenge: Option<String>,
 }
 
 pub(crate) struct Http {
@@ -32,6 +34,8 @@ pub(crate) struct Http {
 pub(crate) enum Method {
     Get,
     Post,
+    Put,
+    Patch,
     Delete,
 }
 
@@ -86,8 +90,12 @@ impl Http {
                 }
                 req.call()
             }
-            Method::Post => {
-                let mut req = self.agent.post(url);
+            Method::Post | Method::Put | Method::Patch => {
+                let mut req = match method {
+                    Method::Post => self.agent.post(url),
+                    Method::Put => self.agent.put(url),
+                    _ => self.agent.patch(url),
+                };
                 for (k, v) in headers {
                     req = req.header(*k, *v);
                 }
@@ -96,6 +104,11 @@ impl Http {
         };
         let mut response = result.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
+        let challenge = (status == 401)
+            .then(|| response.headers().get("www-authenticate"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = response
             .body_mut()
             .with_config()
@@ -105,6 +118,7 @@ impl Http {
         Ok(Reply {
             status,
             body: Zeroizing::new(body),
+            challenge,
         })
     }
 
@@ -173,4 +187,58 @@ pub(crate) fn percent_encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// `http://127.0.0.1...` or `http://localhost...`: a test endpoint on this machine, the only
+/// place a credential may travel without TLS.
+pub(crate) fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// `(scheme, host, port)` of an http(s) URL, for same-origin checks; None if it is not one.
+pub(crate) fn origin(url: &str) -> Option<(&str, String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default = match scheme {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (h, p.parse().ok()?)
+        }
+        _ => (authority, default),
+    };
+    Some((scheme, host.to_ascii_lowercase(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_and_loopback() {
+        assert_eq!(
+            origin("https://v.vault.azure.net/secrets?x=1"),
+            Some(("https", "v.vault.azure.net".into(), 443))
+        );
+        assert_eq!(
+            origin("https://127.0.0.1:8443/a"),
+            Some(("https", "127.0.0.1".into(), 8443))
+        );
+        assert_eq!(origin("https://user@evil.example/"), None);
+        assert_eq!(origin("ftp://x/"), None);
+        assert!(is_loopback_http("http://127.0.0.1:9/token"));
+        assert!(!is_loopback_http("http://127.0.0.1.evil.example/token"));
+        assert!(!is_loopback_http("https://127.0.0.1/token"));
+    }
 }

@@ -7,10 +7,13 @@
 //! seen; where a store has no true compare-and-set the module says how small the race is.
 
 pub mod aws;
+pub mod azure;
 mod cas;
 mod error;
 pub mod exec;
+mod fanout;
 pub mod folder;
+pub mod gcp;
 mod http;
 pub mod memory;
 mod options;
@@ -148,6 +151,16 @@ pub const FLAVORS: &[Flavor] = &[
         options: aws::OPTIONS,
     },
     Flavor {
+        name: "gcp",
+        summary: "GCP Secret Manager",
+        options: gcp::OPTIONS,
+    },
+    Flavor {
+        name: "azure",
+        summary: "Azure Key Vault secrets",
+        options: azure::OPTIONS,
+    },
+    Flavor {
         name: "folder",
         summary: "one encrypted file per secret in a directory (shared drive, git repo)",
         options: folder::OPTIONS,
@@ -173,6 +186,8 @@ pub fn open(
     Ok(match flavor {
         "vault" => Box::new(vault::VaultBackend::new(options)?),
         "aws" => Box::new(aws::AwsBackend::new(options)?),
+        "gcp" => Box::new(gcp::GcpBackend::new(options)?),
+        "azure" => Box::new(azure::AzureBackend::new(options)?),
         "folder" => Box::new(folder::FolderBackend::new(options)?),
         "exec" => Box::new(exec::ExecBackend::new(options)?),
         "memory" => Box::new(memory::MemoryBackend::new(options)?),

@@ -35,7 +35,7 @@ pub enum BackendCommand {
 pub struct AddArgs {
     /// A name for it: letters, digits, '_' and '-'
     pub name: String,
-    /// vault, aws, folder, exec (see 'sesame backend flavors')
+    /// vault, aws, gcp, azure, folder, exec (see 'sesame backend flavors')
     #[arg(long, value_name = "FLAVOR")]
     pub flavor: String,
     /// An option of the flavor, as KEY=VALUE; a credential as KEY={{secret.key}}

@@ -118,3 +118,50 @@ pub fn aws(prefix: &str, extra: &[(&'static str, OptionValue)]) -> Box<dyn Backe
         &with(aws_options(&servers::moto().url, prefix), extra),
     )
 }
+
+/// A prefix the gcp and azure flavors take (no `/`).
+pub fn flat_prefix() -> String {
+    format!("t{}", &servers::random_hex()[..8])
+}
+
+/// Options for the shared drongo with a bearer token (drongo checks none), in a project of
+/// this test's own.
+pub fn gcp_options(url: &str, prefix: &str) -> Vec<(&'static str, OptionValue)> {
+    vec![
+        ("endpoint", plain(url)),
+        ("project", plain(&format!("p{}", servers::random_hex()))),
+        ("token", credential("ya29.drongo-takes-any-token")),
+        ("prefix", plain(prefix)),
+    ]
+}
+
+pub fn gcp(prefix: &str, extra: &[(&'static str, OptionValue)]) -> Box<dyn Backend> {
+    open(
+        "gcp",
+        &with(gcp_options(&servers::drongo().url, prefix), extra),
+    )
+}
+
+/// Options for an Azure Key Vault fake with client credentials (the challenge flow).
+pub fn azure_options(
+    fake: &super::azure_fake::AzureFake,
+    prefix: &str,
+) -> Vec<(&'static str, OptionValue)> {
+    vec![
+        ("vault_url", plain(&fake.url)),
+        ("tenant_id", plain(super::azure_fake::TENANT)),
+        ("client_id", plain(super::azure_fake::CLIENT_ID)),
+        ("client_secret", credential(&fake.client_secret)),
+        ("authority", plain(&fake.url)),
+        ("ca_cert", plain(&fake.ca_file.display().to_string())),
+        ("prefix", plain(prefix)),
+        ("purge", plain("true")),
+    ]
+}
+
+pub fn azure(
+    fake: &super::azure_fake::AzureFake,
+    extra: &[(&'static str, OptionValue)],
+) -> Box<dyn Backend> {
+    open("azure", &with(azure_options(fake, &flat_prefix()), extra))
+}

@@ -2,7 +2,10 @@
 //! whose environment points only into the temp dir (no real config, vault or home is read).
 #![allow(dead_code)]
 
+pub mod azure_fake;
 pub mod backends;
+pub mod gcp_token;
+pub mod http_fake;
 pub mod servers;
 
 use std::os::unix::process::CommandExt;

