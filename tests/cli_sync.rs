@@ -451,3 +451,114 @@ fn moto_round_trip_with_keys_from_the_vault() {
             == Some(3)
     );
 }
+
+/// Writes `body` (a KV v2 data object, as another tool might) at `path` under the mount.
+fn bao_raw_write(bao: &servers::Bao, path: &str, data: serde_json::Value) {
+    let url = format!("{}/v1/secret/data/{path}", bao.server.url);
+    let body = serde_json::json!({ "data": data }).to_string();
+    let status = ureq::post(&url)
+        .header("X-Vault-Token", &bao.root_token)
+        .header("Content-Type", "application/json")
+        .send(body.as_bytes())
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "{status}");
+}
+
+#[test]
+fn hostile_remote_data_is_reported_per_secret_and_the_rest_syncs() {
+    let bao = servers::bao();
+    let v = TestVault::new();
+    let prefix = format!("h{}/", servers::random_hex());
+    bao_backend(&v, bao, &prefix);
+    let evil = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J";
+    bao_raw_write(
+        bao,
+        &format!("{prefix}workspace/good"),
+        serde_json::json!({"k": "v"}),
+    );
+    bao_raw_write(
+        bao,
+        &format!("{prefix}workspace/number"),
+        serde_json::json!({"port": 5432, "pw": "do-not-echo-1"}),
+    );
+    bao_raw_write(
+        bao,
+        &format!("{prefix}workspace/badkey"),
+        serde_json::json!({"bad key!": "do-not-echo-2"}),
+    );
+    bao_raw_write(
+        bao,
+        &format!("{prefix}workspace/controls"),
+        serde_json::json!({"k": evil}),
+    );
+    bao_raw_write(
+        bao,
+        &format!("{prefix}workspace/bad%20name"),
+        serde_json::json!({"k": "do-not-echo-3"}),
+    );
+    let big = "x".repeat(2 * 1024 * 1024);
+    bao_raw_write(
+        bao,
+        &format!("{prefix}workspace/huge"),
+        serde_json::json!({"k": big}),
+    );
+
+    let out = v.cmd().args(["sync", "pull", "bao"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Reported per secret, never a crash; the exit code says something was not taken.
+    assert_ne!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stdout}\n{stderr}");
+    for name in ["number", "badkey", "huge"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("failed") && l.contains(name)),
+            "{name} not reported:\n{stdout}\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("not a sesame secret"), "{stderr}");
+    for secret in [
+        "do-not-echo-1",
+        "do-not-echo-2",
+        "do-not-echo-3",
+        "xxxxxxxxxx",
+        "ZXZpbA==",
+    ] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} echoed:\n{stdout}\n{stderr}"
+        );
+    }
+    assert!(!stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'));
+    // The valid ones came in exactly as they were, control characters included (escaped
+    // only when shown on a terminal); the vault lists fine afterwards.
+    assert_eq!(
+        ok(&mut v.cmd(), &["secret", "get", "good", "--key", "k"]),
+        "v\n"
+    );
+    assert_eq!(
+        ok(
+            &mut v.cmd(),
+            &["secret", "get", "controls", "--key", "k", "--raw"]
+        ),
+        format!("{evil}\n")
+    );
+    let list = ok(&mut v.cmd(), &["secret", "list"]);
+    assert!(list.contains("good") && list.contains("controls"), "{list}");
+    assert!(!list.contains("number") && !list.contains("huge"), "{list}");
+    // Status keeps reporting them, a second pull changes nothing that was taken.
+    let status = v.cmd().args(["sync", "status", "bao"]).output().unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let again = v.cmd().args(["sync", "pull", "bao"]).output().unwrap();
+    assert_eq!(again.status.code(), out.status.code());
+    assert_eq!(
+        ok(&mut v.cmd(), &["secret", "get", "good", "--key", "k"]),
+        "v\n"
+    );
+}
