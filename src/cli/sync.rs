@@ -80,12 +80,7 @@ fn status(ctx: &Context, a: StatusArgs) -> Result<()> {
     let vault = ctx.secrets()?;
     let backend = crate::sync::open(&a.backend, cfg, &*vault)?;
     let st = crate::sync::status(&*vault, &*backend, &a.backend, &filter)?;
-    for f in &st.foreign {
-        warn(&format!(
-            "{}: '{}' is not a sesame secret ({}); left alone",
-            a.backend, f.raw, f.why
-        ));
-    }
+    warn_foreign(&a.backend, &st.foreign);
     let views: Vec<RowView> = st
         .rows
         .iter()
@@ -128,6 +123,7 @@ fn go(ctx: &Context, a: RunArgs, direction: Direction) -> Result<()> {
     let vault = ctx.secrets()?;
     let backend = crate::sync::open(&a.backend, cfg, &*vault)?;
     let st = crate::sync::status(&*vault, &*backend, &a.backend, &filter)?;
+    warn_foreign(&a.backend, &st.foreign);
     for (scope, name) in &filter.names {
         if !st
             .rows
@@ -209,6 +205,16 @@ fn go(ctx: &Context, a: RunArgs, direction: Direction) -> Result<()> {
     match crate::sync::exit_error(&reports, plan.conflicts.len()) {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+/// Remote names under the prefix that are not sesame's: said once per command, never touched.
+fn warn_foreign(backend: &str, foreign: &[crate::backend::Foreign]) {
+    for f in foreign {
+        warn(&format!(
+            "{backend}: '{}' is not a sesame secret ({}); left alone",
+            f.raw, f.why
+        ));
     }
 }
 
