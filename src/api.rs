@@ -6,12 +6,13 @@
 //! (exit 6) when it moved: a compare-and-set, so no writer silently overwrites another.
 //! Writes are serialized inside the vault, whichever process or thread makes them.
 
-use crate::backend::{RemoteId, RemoteVersion};
+use crate::backend::RemoteId;
 use crate::error::Result;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, Values, Version};
 pub use crate::vault::Policy;
 use crate::vault::{
-    Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId, Vault,
+    Agreed, Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId,
+    Vault,
 };
 
 /// Where the vault is held, for messages and `agent status`.
@@ -89,13 +90,9 @@ pub trait Secrets: Send + Sync {
     fn take_notices(&self) -> Vec<String>;
     /// Every live secret with its content hash, and the bases remembered for `backend`.
     fn sync_view(&self, backend: &str) -> Result<SyncView>;
-    /// Remembers what `backend` and the vault agree on for `id` (`None`: forget it).
-    fn sync_record(
-        &self,
-        backend: &str,
-        id: &RemoteId,
-        agreed: Option<(RemoteVersion, String, Values)>,
-    ) -> Result<()>;
+    /// Remembers what `backend` and the vault agree on for each id (`None`: forget it), in
+    /// one write.
+    fn sync_records(&self, backend: &str, items: Vec<(RemoteId, Agreed)>) -> Result<()>;
     /// Forgets all that is remembered for `backend`; returns how much.
     fn sync_forget(&self, backend: &str) -> Result<usize>;
     /// The values agreed on at the last sync of `id`, if the vault still has them.
@@ -229,13 +226,8 @@ impl Secrets for Local {
     fn sync_view(&self, backend: &str) -> Result<SyncView> {
         self.vault.sync_view(backend)
     }
-    fn sync_record(
-        &self,
-        backend: &str,
-        id: &RemoteId,
-        agreed: Option<(RemoteVersion, String, Values)>,
-    ) -> Result<()> {
-        self.vault.sync_record(backend, id, agreed)
+    fn sync_records(&self, backend: &str, items: Vec<(RemoteId, Agreed)>) -> Result<()> {
+        self.vault.sync_records(backend, items)
     }
     fn sync_forget(&self, backend: &str) -> Result<usize> {
         self.vault.sync_forget(backend)

@@ -13,11 +13,11 @@ use super::protocol::{
     AgentStatus, PROTOCOL_VERSION, PolicySpec, Reply, Request, Response, recv, send,
 };
 use crate::api::{Holder, Secrets};
-use crate::backend::{RemoteId, RemoteVersion};
+use crate::backend::RemoteId;
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
 use crate::vault::{
-    Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId,
+    Agreed, Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId,
 };
 
 /// How long a started agent may take to listen.
@@ -411,16 +411,10 @@ impl Secrets for AgentClient {
             other => Err(unexpected(&other)),
         }
     }
-    fn sync_record(
-        &self,
-        backend: &str,
-        id: &RemoteId,
-        agreed: Option<(RemoteVersion, String, Values)>,
-    ) -> Result<()> {
-        self.done(Request::SyncRecord {
+    fn sync_records(&self, backend: &str, items: Vec<(RemoteId, Agreed)>) -> Result<()> {
+        self.done(Request::SyncRecords {
             backend: backend.to_string(),
-            id: id.clone(),
-            agreed,
+            items,
         })
     }
     fn sync_forget(&self, backend: &str) -> Result<usize> {

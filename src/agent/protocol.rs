@@ -12,11 +12,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::backend::{RemoteId, RemoteVersion};
+use crate::backend::RemoteId;
 use crate::error::ErrorKind;
 use crate::secret::{Scope, Secret, SecretMeta, SecretName, SecretValue, Values, Version};
 use crate::vault::{
-    Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId,
+    Agreed, Change, Deleted, ImportItem, ImportReport, Listing, SyncView, TrashEntry, TrashId,
 };
 
 /// Bumped on any change to these enums.
@@ -118,10 +118,9 @@ pub enum Request {
     SyncView {
         backend: String,
     },
-    SyncRecord {
+    SyncRecords {
         backend: String,
-        id: RemoteId,
-        agreed: Option<(RemoteVersion, String, Values)>,
+        items: Vec<(RemoteId, Agreed)>,
     },
     SyncForget {
         backend: String,

@@ -265,12 +265,8 @@ impl Agent {
             }
             Request::TrashPurge { id } => Reply::Purged(need()?.trash_purge(id.as_ref())?),
             Request::SyncView { backend } => Reply::SyncView(need()?.sync_view(&backend)?),
-            Request::SyncRecord {
-                backend,
-                id,
-                agreed,
-            } => {
-                need()?.sync_record(&backend, &id, agreed)?;
+            Request::SyncRecords { backend, items } => {
+                need()?.sync_records(&backend, items)?;
                 Reply::Done
             }
             Request::SyncForget { backend } => Reply::Purged(need()?.sync_forget(&backend)?),

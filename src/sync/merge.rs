@@ -169,10 +169,12 @@ pub fn resolve(
             vault.create(id.name.clone(), id.scope, schema, values.clone())?;
         }
     }
-    vault.sync_record(
+    vault.sync_records(
         backend_name,
-        id,
-        Some((version, schema.to_string(), values.clone())),
+        vec![(
+            id.clone(),
+            Some((version, schema.to_string(), values.clone())),
+        )],
     )
 }
 

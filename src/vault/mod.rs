@@ -45,7 +45,7 @@ pub fn encode_message<T: serde::Serialize>(msg: &T) -> zeroize::Zeroizing<Vec<u8
 pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     codec::decode(bytes)
 }
-pub use sync::{ContentHash, LocalState, SyncBase, SyncView};
+pub use sync::{Agreed, ContentHash, LocalState, SyncBase, SyncView};
 pub use transfer::{ImportItem, ImportReport};
 pub use trash::{Deleted, TrashEntry, TrashId};
 pub use write::Change;

@@ -20,6 +20,10 @@ use crate::secret::{Scope, SecretName, Timestamp, Values, Version, now};
 /// The content hash of a secret: what sync compares.
 pub type ContentHash = [u8; 32];
 
+/// What a backend and the vault agree on for one secret (the remote version, schema and
+/// values), or `None` to forget it.
+pub type Agreed = Option<(RemoteVersion, String, Values)>;
+
 /// Format-2 sync-state record. Frozen: a change means a new record version.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SyncV2 {
@@ -178,32 +182,36 @@ impl Vault {
             .find(|v| content_hash(&key, &v.schema, &v.values) == rec.hash))
     }
 
-    /// Remembers that `backend` and the vault agree on `id` with this content at
-    /// `remote_version` (`Some`), or forgets the secret for `backend` (`None`).
-    pub fn sync_record(
-        &self,
-        backend: &str,
-        id: &RemoteId,
-        agreed: Option<(RemoteVersion, String, Values)>,
-    ) -> Result<()> {
+    /// Remembers, for each `(id, agreed)`, that `backend` and the vault agree on `id` with
+    /// this content at this remote version (`Some`), or forgets the secret for `backend`
+    /// (`None`). One commit (one fsync) for the lot: sync writes them in batches.
+    pub fn sync_records(&self, backend: &str, items: Vec<(RemoteId, Agreed)>) -> Result<()> {
         let w = self.writer()?;
-        let k = self.keys.sync_key(backend, id.scope, &id.name);
-        let blob = agreed.map(|(remote_version, schema, values)| {
-            let rec = SyncV2 {
-                backend: backend.to_string(),
-                scope: id.scope,
-                name: id.name.clone(),
-                hash: content_hash(&self.sync_hash_key(), &schema, &values),
-                remote_version,
-                synced_at: now(),
-            };
-            self.keys.seal(&self.vault_id, &k, None, &rec)
-        });
-        if blob.is_none() && !self.store().contains(&k)? {
+        let mut changes: Vec<RecordChange> = Vec::with_capacity(items.len());
+        for (id, agreed) in items {
+            let k = self.keys.sync_key(backend, id.scope, &id.name);
+            let blob = agreed.map(|(remote_version, schema, values)| {
+                let rec = SyncV2 {
+                    backend: backend.to_string(),
+                    scope: id.scope,
+                    name: id.name.clone(),
+                    hash: content_hash(&self.sync_hash_key(), &schema, &values),
+                    remote_version,
+                    synced_at: now(),
+                };
+                self.keys.seal(&self.vault_id, &k, None, &rec)
+            });
+            if blob.is_none() && !self.store().contains(&k)? {
+                continue;
+            }
+            // The same id twice in one batch: the later one counts.
+            changes.retain(|(key, _)| *key != k);
+            changes.push((k, blob));
+        }
+        if changes.is_empty() {
             return Ok(());
         }
-        let change: RecordChange = (k, blob);
-        self.commit(&w, vec![change], false)
+        self.commit(&w, changes, false)
     }
 
     /// Forgets everything remembered for `backend` (it was removed). Returns how many.
