@@ -22,7 +22,7 @@ bao_pid=$!
 cleanup() {
   "$bin" lock >/dev/null 2>&1 || true
   kill "$bao_pid" 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 url="http://127.0.0.1:$port"

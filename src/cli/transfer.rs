@@ -146,6 +146,7 @@ pub fn import(ctx: &Context, a: ImportArgs) -> Result<()> {
     let (text, origin) = read_input(&a.file)?;
     // The file is checked before the vault is unlocked: a malformed file costs no passphrase.
     let doc = input::parse_export(&text, &origin)?;
+    drop(text); // the parsed document holds it all now; the file's text need not stay
     let items: Vec<ImportItem> = doc
         .secrets
         .into_iter()
