@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod api;
 pub mod backend;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -161,6 +161,14 @@ fn add(ctx: &Context, a: AddArgs) -> Result<()> {
             f.name, missing.name, missing.help
         )));
     }
+    if a.backup
+        && let Some((other, _)) = crate::backup::configured(&ctx.session.config)
+        && other != name
+    {
+        return Err(Error::Usage(format!(
+            "'{other}' is the backup store already (one at most): remove it first (sesame backend remove {other}), or add '{name}' without --backup"
+        )));
+    }
     let path = ctx.session.config_path()?;
     crate::config::edit(&path, |doc| {
         let backends = doc
@@ -177,7 +185,8 @@ fn add(ctx: &Context, a: AddArgs) -> Result<()> {
             })?;
         let mut t = toml_edit::Table::new();
         t.insert("flavor", toml_edit::value(f.name));
-        if a.include_user_scope {
+        // The backup store holds every secret, user scope included.
+        if a.include_user_scope || a.backup {
             t.insert("include_user_scope", toml_edit::value(true));
         }
         if a.backup {
@@ -311,8 +320,42 @@ fn show(ctx: &Context, name: &str) -> Result<()> {
             for (k, val) in v.options {
                 t.push(vec![format!("option {k}"), val.clone()]);
             }
+            if v.backup {
+                t.push(vec!["pending".into(), pending_backup(ctx, name)]);
+            }
             emit(&t.aligned_without_header())
         }
+    }
+}
+
+/// What the backup store still lacks: nothing, or the secrets an earlier command could not
+/// write there (they are written by the next command that opens the vault).
+fn pending_backup(ctx: &Context, name: &str) -> String {
+    if !crate::backup::pending(&ctx.session.vault_dir) {
+        return "nothing: every write reached it".into();
+    }
+    let Some((_, cfg)) = crate::backup::configured(&ctx.session.config) else {
+        return String::new();
+    };
+    let rows = ctx.secrets_unmirrored().and_then(|inner| {
+        crate::backup::Mirrored::new(inner, name, cfg, &ctx.session.vault_dir).pending_rows()
+    });
+    match rows {
+        Ok(rows) if rows.is_empty() => {
+            "a write failed earlier; the store now holds everything (the next command clears the mark)".into()
+        }
+        Ok(rows) => {
+            let names: Vec<String> = rows
+                .iter()
+                .map(|r| format!("{} ({})", r.id, r.state.describe()))
+                .collect();
+            format!(
+                "{} secret(s), written by the next command: {}",
+                rows.len(),
+                crate::error::list_capped(&names)
+            )
+        }
+        Err(e) => format!("writes failed earlier and the store cannot be reached now ({e})"),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod args;
 pub mod backend;
+pub mod backup;
 pub mod init;
 pub mod maintain;
 pub mod misc;
@@ -99,6 +100,10 @@ pub enum Command {
     /// Three-way sync with a backend: status, push, pull
     #[command(subcommand)]
     Sync(sync::SyncCommand),
+    /// Copy every secret to the backup store, verifying each copy
+    Backup(backup::BackupArgs),
+    /// Copy secrets back from the backup store
+    Restore(backup::RestoreArgs),
     /// Open the vault in the agent, so later commands and the TUI need no passphrase
     Unlock,
     /// Lock the agent: it wipes its keys and exits (every value out of reach)
@@ -183,14 +188,32 @@ impl Context {
     /// needed), else opened here; asks for the passphrase only when needed and allowed.
     /// What the vault has to tell is printed when the command is done.
     pub fn secrets(&self) -> Result<Opened> {
-        let inner = match crate::api::door(&self.session, self.agent)? {
+        let inner = self.secrets_unmirrored()?;
+        let Some((name, cfg)) = crate::backup::configured(&self.session.config) else {
+            return Ok(Opened(inner));
+        };
+        let m = crate::backup::Mirrored::new(inner, name, cfg, &self.session.vault_dir);
+        // What an earlier command could not write to the backup store is written now.
+        match m.drain() {
+            Ok(0) => {}
+            Ok(n) => note(&format!(
+                "Backup store '{name}': {n} pending write(s) done."
+            )),
+            Err(e) => warn(&e.to_string()),
+        }
+        Ok(Opened(Box::new(m)))
+    }
+
+    /// [`Context::secrets`] without the backup store's mirror (the `backup` and `restore`
+    /// commands talk to the store themselves).
+    pub fn secrets_unmirrored(&self) -> Result<Box<dyn crate::api::Secrets>> {
+        Ok(match crate::api::door(&self.session, self.agent)? {
             crate::api::Door::Open(s) => s,
             crate::api::Door::Locked(lock) => {
                 let lock = std::cell::RefCell::new(lock);
                 self.with_passphrase(|pass| lock.borrow_mut().unlock(pass))?
             }
-        };
-        Ok(Opened(inner))
+        })
     }
 
     /// The schemas, with any problem loading the user's own said once.
@@ -398,6 +421,8 @@ pub fn run(mut cli: Cli) -> Result<()> {
         Command::Run(a) => run::run(&ctx, a),
         Command::Backend(c) => backend::run(&ctx, c),
         Command::Sync(c) => sync::run(&ctx, c),
+        Command::Backup(a) => backup::backup(&ctx, a),
+        Command::Restore(a) => backup::restore(&ctx, a),
         Command::Unlock => agent::unlock(&ctx),
         Command::Lock => agent::lock(&ctx),
         Command::Agent(c) => agent::run(&ctx, c),

@@ -40,6 +40,7 @@ impl Worker {
                     vault: None,
                     door: None,
                     seen: None,
+                    mirrored: false,
                     events,
                 };
                 w.run(rx);
@@ -82,6 +83,8 @@ struct State {
     door: Option<Box<Lock>>,
     /// The generation the app's list reflects.
     seen: Option<u64>,
+    /// Writes go through the backup store's mirror.
+    mirrored: bool,
     events: Sender<Event>,
 }
 
@@ -474,6 +477,17 @@ impl State {
     }
 
     fn opened(&mut self, s: Box<dyn Secrets>) -> Result<Outcome, Failure> {
+        // Every write is also written to the backup store, if one is configured (what an
+        // earlier run could not write is tried first).
+        let s: Box<dyn Secrets> = match crate::backup::configured(&self.session.config) {
+            Some((name, cfg)) => {
+                let m = crate::backup::Mirrored::new(s, name, cfg, &self.session.vault_dir);
+                let _ = m.drain();
+                self.mirrored = true;
+                Box::new(m)
+            }
+            None => s,
+        };
         let generation = s.generation()?;
         let listing = s.list();
         self.vault = Some(s);
@@ -485,6 +499,8 @@ impl State {
     /// After our own `n` writes: if nobody else wrote meanwhile, the app's list already
     /// knows them (it applies each answer), so no reload is needed.
     fn wrote(&mut self, n: u64) {
+        // A mirrored write also records its agreement with the backup store.
+        let n = if self.mirrored { 2 * n } else { n };
         let now = self.vault.as_ref().and_then(|v| v.generation().ok());
         if let (Some(seen), Some(now)) = (self.seen, now)
             && now == seen + n
