@@ -370,6 +370,11 @@ impl App {
                 done,
                 total,
             } => self.on_progress(ticket, done, total),
+            Event::Notice(text) => {
+                if matches!(self.screen, Screen::Main(_)) {
+                    self.error(text);
+                }
+            }
         }
         self.load_trash_if_needed(&mut out);
         self.load_sync_if_needed(&mut out);

@@ -33,6 +33,9 @@ pub enum Event {
     Lost(String),
     /// What the runtime did with a clipboard intent.
     Clipboard(ClipReport),
+    /// Something the vault had to tell (a backup write that failed and was queued, a record
+    /// served from the backup store): shown in the status bar.
+    Notice(String),
     /// How far the job `ticket` (a sync) has come.
     Progress {
         ticket: Ticket,

@@ -98,6 +98,11 @@ impl State {
                     if self.events.send(Event::Done { ticket, result }).is_err() {
                         break;
                     }
+                    if let Some(v) = &self.vault {
+                        for n in v.take_notices() {
+                            let _ = self.events.send(Event::Notice(n));
+                        }
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
