@@ -209,7 +209,7 @@ impl Secrets for Mirrored {
     fn get(&self, name: &SecretName, scope: Option<Scope>) -> Result<Secret> {
         let e = match self.inner.get(name, scope) {
             Ok(s) => return Ok(s),
-            Err(e) if e.kind() == ErrorKind::CorruptRecord => e,
+            Err(e) if matches!(e.kind(), ErrorKind::CorruptRecord | ErrorKind::Tampered) => e,
             Err(e) => return Err(e),
         };
         let meta = match self.inner.meta(name, scope) {

@@ -140,6 +140,78 @@ pub fn backup(ctx: &Context, a: BackupArgs) -> Result<()> {
     }
 }
 
+/// What restoring one secret did.
+const SAME: u8 = 0;
+const CREATED: u8 = 1;
+const UPDATED: u8 = 2;
+
+/// Copies one secret from the store into the vault: created when missing, updated when it
+/// differs (unless `only_missing`), and a damaged local copy replaced. Records the agreement.
+fn restore_one(
+    vault: &dyn Secrets,
+    backend: &dyn Backend,
+    name: &str,
+    id: &RemoteId,
+    only_missing: bool,
+) -> Result<u8> {
+    let Some(r) = backend.get(id)? else {
+        return Err(Error::NotFound(format!("{id} is gone from '{name}'")));
+    };
+    let schema = r
+        .schema
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SCHEMA.to_string());
+    let outcome = match vault.get(&id.name, Some(id.scope)) {
+        Ok(here) if here.values == r.values && here.meta.schema == schema => SAME,
+        Ok(_) if only_missing => SAME,
+        Ok(here) => {
+            // The local version stays in the secret's history.
+            let change = Change {
+                set: r.values.clone(),
+                remove: Vec::new(),
+                schema: Some(schema.clone()),
+                replace: true,
+            };
+            vault.update(&id.name, Some(id.scope), change, Some(here.meta.version))?;
+            UPDATED
+        }
+        Err(err) if err.kind() == ErrorKind::NotFound => {
+            vault.create(id.name.clone(), id.scope, &schema, r.values.clone())?;
+            CREATED
+        }
+        Err(err) if matches!(err.kind(), ErrorKind::CorruptRecord | ErrorKind::Tampered) => {
+            // What cannot be read here is cleared away and taken from the store.
+            vault.delete(&id.name, Some(id.scope), None, true)?;
+            vault.create(id.name.clone(), id.scope, &schema, r.values.clone())?;
+            UPDATED
+        }
+        Err(err) => return Err(err),
+    };
+    vault.sync_records(
+        name,
+        vec![(id.clone(), Some((r.version, schema, r.values)))],
+    )?;
+    Ok(outcome)
+}
+
+/// After `sesame recover`: every secret the store holds that the recovered vault lacks (or
+/// cannot read) is taken from it. Returns how many, or `None` without a backup store.
+pub fn after_recover(ctx: &Context) -> Result<Option<usize>> {
+    if crate::backup::configured(&ctx.session.config).is_none() {
+        return Ok(None);
+    }
+    let (name, vault, backend) = store(ctx)?;
+    let mut taken = 0;
+    for e in backend.list()?.entries {
+        match restore_one(&*vault, &*backend, &name, &e.id, true) {
+            Ok(SAME) => {}
+            Ok(_) => taken += 1,
+            Err(err) => warn(&format!("{}: not taken from '{name}': {err}", e.id)),
+        }
+    }
+    Ok(Some(taken))
+}
+
 pub fn restore(ctx: &Context, a: RestoreArgs) -> Result<()> {
     let (name, vault, backend) = store(ctx)?;
     let only = crate::sync::name_filter(&a.names)?;
@@ -161,42 +233,10 @@ pub fn restore(ctx: &Context, a: RestoreArgs) -> Result<()> {
         {
             continue;
         }
-        let result = (|| -> Result<u8> {
-            let Some(r) = backend.get(id)? else {
-                return Err(Error::NotFound(format!("{id} is gone from '{name}'")));
-            };
-            let schema = r
-                .schema
-                .clone()
-                .unwrap_or_else(|| DEFAULT_SCHEMA.to_string());
-            let outcome = match vault.get(&id.name, Some(id.scope)) {
-                Ok(here) if here.values == r.values && here.meta.schema == schema => 0,
-                Ok(here) => {
-                    // The local version stays in the secret's history.
-                    let change = Change {
-                        set: r.values.clone(),
-                        remove: Vec::new(),
-                        schema: Some(schema.clone()),
-                        replace: true,
-                    };
-                    vault.update(&id.name, Some(id.scope), change, Some(here.meta.version))?;
-                    2
-                }
-                Err(err) if err.kind() == ErrorKind::NotFound => {
-                    vault.create(id.name.clone(), id.scope, &schema, r.values.clone())?;
-                    1
-                }
-                Err(err) => return Err(err),
-            };
-            vault.sync_records(
-                &name,
-                vec![(id.clone(), Some((r.version, schema, r.values)))],
-            )?;
-            Ok(outcome)
-        })();
+        let result = restore_one(&*vault, &*backend, &name, id, false);
         match result {
-            Ok(0) => same += 1,
-            Ok(1) => created += 1,
+            Ok(SAME) => same += 1,
+            Ok(CREATED) => created += 1,
             Ok(_) => updated += 1,
             Err(err) if a.ignore_errors => {
                 warn(&format!("{id}: not restored: {err}"));

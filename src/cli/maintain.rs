@@ -68,6 +68,18 @@ pub fn recover(ctx: &Context, a: RecoverArgs) -> Result<()> {
             )
         }
     ));
+    // The backup store holds what no snapshot or record here could give back.
+    if a.output.is_none() {
+        match super::backup::after_recover(ctx) {
+            Ok(Some(n)) => note(&format!(
+                "Took {n} secret(s) the recovered vault lacked from the backup store."
+            )),
+            Ok(None) => {}
+            Err(e) => super::warn(&format!(
+                "the backup store could not be read to complete the recovery ({e}): run 'sesame restore' when it can"
+            )),
+        }
+    }
     Ok(())
 }
 

@@ -371,7 +371,13 @@ impl App {
                 total,
             } => self.on_progress(ticket, done, total),
             Event::Notice(text) => {
+                // Added to what the answer it came with said (a purge's message, a save's),
+                // kept on screen as long as an error.
                 if matches!(self.screen, Screen::Main(_)) {
+                    let text = match self.status.take() {
+                        Some(st) if now < st.until => format!("{} · {text}", st.text),
+                        _ => text,
+                    };
                     self.error(text);
                 }
             }
