@@ -235,6 +235,19 @@ impl MetaV2 {
         }
     }
 
+    /// [`MetaV2::public`], taking it apart instead of copying.
+    pub fn into_public(self) -> SecretMeta {
+        SecretMeta {
+            name: self.name,
+            scope: self.scope,
+            schema: self.schema,
+            keys: self.keys,
+            created: self.created,
+            updated: self.updated,
+            version: self.version,
+        }
+    }
+
     pub fn from_public(m: &SecretMeta, generation: u64) -> MetaV2 {
         MetaV2 {
             name: m.name.clone(),
