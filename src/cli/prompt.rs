@@ -61,11 +61,61 @@ pub fn tell(msg: &str) {
     }
 }
 
-/// Reads a line without echo on the controlling terminal (rpassword opens `/dev/tty`).
+/// Reads a line without echo on the controlling terminal. Echo goes off *before* the
+/// prompt is shown, so a value typed or pasted the instant the prompt appears is never
+/// echoed (printing the prompt first, as rpassword does, leaves that window open).
 pub fn hidden(prompt: &str) -> Result<Zeroizing<String>> {
-    rpassword::prompt_password(visible(prompt))
-        .map(Zeroizing::new)
-        .map_err(|e| Error::io("cannot read from the terminal", e))
+    use std::os::fd::AsRawFd;
+    let io = |e| Error::io("cannot read from the terminal", e);
+    let mut t = tty().ok_or_else(|| {
+        Error::io(
+            "cannot ask on the terminal",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })?;
+    let _quiet = NoEcho::new(t.as_raw_fd()).map_err(io)?;
+    t.write_all(visible(prompt).as_bytes()).map_err(io)?;
+    t.flush().map_err(io)?;
+    let mut s = Zeroizing::new(String::new());
+    BufReader::new(&t).read_line(&mut s).map_err(io)?;
+    while s.ends_with(['\n', '\r']) {
+        s.pop();
+    }
+    Ok(s)
+}
+
+/// The terminal's echo turned off (the newline still echoed, so the cursor moves on), and
+/// back as it was when dropped.
+struct NoEcho {
+    fd: i32,
+    saved: libc::termios,
+}
+
+impl NoEcho {
+    fn new(fd: i32) -> std::io::Result<NoEcho> {
+        // SAFETY: tcgetattr fills the termios it is given; fd is an open terminal.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut quiet = saved;
+        quiet.c_lflag &= !libc::ECHO;
+        quiet.c_lflag |= libc::ECHONL;
+        // SAFETY: sets the attributes of the same open terminal from a valid termios.
+        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(NoEcho { fd, saved })
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        // SAFETY: restores the attributes read in `new` on the same terminal.
+        unsafe {
+            libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved);
+        }
+    }
 }
 
 /// Asks twice for a new passphrase until both entries match and are not empty.
