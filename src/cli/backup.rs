@@ -214,7 +214,10 @@ pub fn after_recover(ctx: &Context) -> Result<Option<usize>> {
 
 pub fn restore(ctx: &Context, a: RestoreArgs) -> Result<()> {
     let (name, vault, backend) = store(ctx)?;
-    let only = crate::sync::name_filter(&a.names)?;
+    let only = crate::sync::plan::Filter {
+        include_user_scope: true,
+        names: crate::sync::name_filter(&a.names)?,
+    };
     let listing = backend.list()?;
     for f in &listing.foreign {
         warn(&format!(
@@ -226,11 +229,7 @@ pub fn restore(ctx: &Context, a: RestoreArgs) -> Result<()> {
     let mut failures: Vec<(String, Error)> = Vec::new();
     for e in &listing.entries {
         let id = &e.id;
-        if !only.is_empty()
-            && !only
-                .iter()
-                .any(|(s, n)| *n == id.name && s.is_none_or(|s| s == id.scope))
-        {
+        if !only.admits(id) {
             continue;
         }
         let result = restore_one(&*vault, &*backend, &name, id, false);
@@ -253,12 +252,12 @@ pub fn restore(ctx: &Context, a: RestoreArgs) -> Result<()> {
             }
         }
     }
-    for (s, n) in &only {
-        if !listing
-            .entries
-            .iter()
-            .any(|e| e.id.name == *n && s.is_none_or(|s| s == e.id.scope))
-        {
+    for (s, n) in &only.names {
+        let one = crate::sync::plan::Filter {
+            include_user_scope: true,
+            names: vec![(*s, n.clone())],
+        };
+        if !listing.entries.iter().any(|e| one.admits(&e.id)) {
             warn(&format!("'{n}' is not in the backup store '{name}'"));
         }
     }
