@@ -50,6 +50,9 @@ pub struct Mirrored {
     /// Opened on the first write (reads never pay for it); an error is kept as its message.
     backend: OnceLock<std::result::Result<Box<dyn Backend>, String>>,
     notices: Mutex<Vec<String>>,
+    /// The store failed once in this process: later writes are left for the next command
+    /// without trying (an import of thousands must not wait out a timeout for each).
+    down: std::sync::atomic::AtomicBool,
 }
 
 impl Mirrored {
@@ -61,6 +64,7 @@ impl Mirrored {
             marker: vault_dir.join(PENDING_FILE),
             backend: OnceLock::new(),
             notices: Mutex::new(Vec::new()),
+            down: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -85,17 +89,32 @@ impl Mirrored {
             .push(text);
     }
 
+    /// Whether the store already failed in this process (then nothing more is tried).
+    fn is_down(&self) -> bool {
+        if !self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return false;
+        }
+        let _ = crate::vault::replace_file(&self.marker, b"");
+        true
+    }
+
     /// A backup write that failed: said, and left for the next command.
     fn failed(&self, what: &str, e: &Error) {
         let _ = crate::vault::replace_file(&self.marker, b"");
+        if self.down.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return; // said once per process
+        }
         self.notice(format!(
-            "backup store '{}': {what} was not written there ({e}); it is kept here and will be written by the next command (sesame backend show {})",
+            "backup store '{}': {what} was not written there ({e}); it, and what this command writes after it, is kept here and will be written by the next command (sesame backend show {})",
             self.name, self.name
         ));
     }
 
     /// Writes the vault's current copy of a secret to the backup store.
     fn put(&self, scope: Scope, name: &SecretName) {
+        if self.is_down() {
+            return;
+        }
         let id = RemoteId::new(scope, name.clone());
         if let Err(e) = self.try_put(&id) {
             self.failed(&format!("'{name}' ({scope})"), &e);
@@ -115,6 +134,9 @@ impl Mirrored {
 
     /// Removes a secret from the backup store (it was deleted or renamed here).
     fn remove(&self, scope: Scope, name: &SecretName) {
+        if self.is_down() {
+            return;
+        }
         let id = RemoteId::new(scope, name.clone());
         let done = self
             .backend()

@@ -230,16 +230,29 @@ fn a_store_that_is_down_queues_the_write_and_the_next_command_drains_it() {
         v.path().join("vault").join("backup-pending").exists()
             || v.vault_dir().join("backup-pending").exists()
     );
+    // An import while it is down: one warning for the lot, not one attempt (and timeout)
+    // per secret.
+    let doc = v.file(
+        "three.json",
+        r#"{"sesame_export":2,"secrets":[
+            {"name":"i1","scope":"workspace","schema":"arbitrary","values":{"k":"1"}},
+            {"name":"i2","scope":"workspace","schema":"arbitrary","values":{"k":"2"}},
+            {"name":"i3","scope":"workspace","schema":"arbitrary","values":{"k":"3"}}],"count":3}"#,
+    );
+    let (_, err) = ok(&mut v.cmd(), &["secret", "import", doc.to_str().unwrap()]);
+    assert_eq!(err.matches("was not written there").count(), 1, "{err}");
     mend_folder(&dir);
     let (show, _) = ok(&mut v.cmd(), &["backend", "show", "safe"]);
     assert!(
-        show.contains("1 secret(s), written by the next command") && show.contains("late"),
+        show.contains("4 secret(s), written by the next command")
+            && show.contains("late")
+            && show.contains("i3"),
         "{show}"
     );
-    // The next command writes it.
+    // The next command writes them.
     let (_, err) = ok(&mut v.cmd(), &["secret", "list"]);
     assert!(
-        err.contains("Backup store 'safe': 1 pending write(s) done."),
+        err.contains("Backup store 'safe': 4 pending write(s) done."),
         "{err}"
     );
     let (show, _) = ok(&mut v.cmd(), &["backend", "show", "safe"]);
