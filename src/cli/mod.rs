@@ -199,7 +199,9 @@ impl Context {
             Ok(n) => note(&format!(
                 "Backup store '{name}': {n} pending write(s) done."
             )),
-            Err(e) => warn(&e.to_string()),
+            Err(e) => warn(&format!(
+                "backup store '{name}': the writes queued earlier could not be written ({e}); they, and this command's, stay queued for the next command (sesame backend show {name})"
+            )),
         }
         Ok(Opened(Box::new(m)))
     }
