@@ -6,11 +6,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{TestVault, servers};
-use sesame::backend::{Backend, OptionValue, RemoteId};
+use common::backends::id;
+use common::{TestVault, servers, with_config_of};
+use sesame::backend::{Backend, RemoteId};
 use sesame::secret::SecretValue;
 use sesame::{Scope, SecretName};
 
@@ -25,27 +25,6 @@ fn ok(c: &mut assert_cmd::Command, args: &[&str]) -> (String, String) {
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
-}
-
-fn with_config_of(v: &TestVault, other: &TestVault) -> assert_cmd::Command {
-    let mut c = v.cmd();
-    c.env("SESAME_CONFIG", other.path().join("config.toml"));
-    c
-}
-
-fn id(n: &str) -> RemoteId {
-    RemoteId::new(Scope::Workspace, SecretName::new(n).unwrap())
-}
-
-fn bao_client(bao: &servers::Bao, prefix: &str) -> Box<dyn Backend> {
-    let mut o = BTreeMap::new();
-    o.insert("address".into(), OptionValue::Plain(bao.server.url.clone()));
-    o.insert(
-        "token".into(),
-        OptionValue::Secret(SecretValue::new(bao.root_token.as_str())),
-    );
-    o.insert("prefix".into(), OptionValue::Plain(prefix.into()));
-    sesame::backend::open("vault", o).unwrap()
 }
 
 fn remote_value(b: &dyn Backend, n: &str, key: &str) -> Option<String> {
@@ -83,7 +62,7 @@ fn every_write_is_mirrored_to_openbao_and_restore_brings_it_all_back() {
         ],
     );
     assert!(err.contains("Added backend 'safe'"), "{err}");
-    let store = bao_client(bao, &prefix);
+    let store = common::backends::vault(&prefix, &[]);
     // A second backup store is refused, naming the first.
     let out = a
         .cmd()

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestVault, fails, servers};
+use common::{TestVault, fails, servers, with_config_of};
 use predicates::prelude::*;
 
 /// Two vaults with one config file (as two machines with the same backends would have).
@@ -14,12 +14,6 @@ fn two() -> (TestVault, TestVault) {
     let b = TestVault::new();
     std::fs::write(b.path().join("config.toml"), "").unwrap();
     (a, b)
-}
-
-fn with_config_of(v: &TestVault, other: &TestVault) -> assert_cmd::Command {
-    let mut c = v.cmd();
-    c.env("SESAME_CONFIG", other.path().join("config.toml"));
-    c
 }
 
 fn ok(c: &mut assert_cmd::Command, args: &[&str]) -> String {

@@ -6,12 +6,10 @@
 mod common;
 mod tui_support;
 
-use std::collections::BTreeMap;
-
+use common::backends::values;
 use common::servers;
 use common::{PASSPHRASE, TestVault};
-use sesame::backend::{Expect, OptionValue, RemoteId};
-use sesame::secret::{SecretValue, Values};
+use sesame::backend::{Expect, RemoteId};
 use sesame::{Scope, SecretName};
 use tui_support::tmux::Tmux;
 
@@ -31,12 +29,6 @@ fn env_of(v: &TestVault) -> Vec<(&'static str, String)> {
         ("SESAME_VAULT", v.vault_dir().display().to_string()),
         ("SESAME_CONFIG", p.join("config.toml").display().to_string()),
     ]
-}
-
-fn vals(kv: &[(&str, &str)]) -> Values {
-    kv.iter()
-        .map(|(k, v)| (k.to_string(), SecretValue::new(*v)))
-        .collect()
 }
 
 #[test]
@@ -82,20 +74,13 @@ fn a_conflict_with_openbao_is_settled_key_by_key_in_the_tui() {
 
     // A teammate changes user and pass there; here, the CLI changes pass (through the agent
     // the TUI started).
-    let mut options = BTreeMap::new();
-    options.insert("address".into(), OptionValue::Plain(bao.server.url.clone()));
-    options.insert(
-        "token".into(),
-        OptionValue::Secret(SecretValue::new(bao.root_token.as_str())),
-    );
-    options.insert("prefix".into(), OptionValue::Plain(prefix.clone()));
-    let remote = sesame::backend::open("vault", options).unwrap();
+    let remote = common::backends::vault(&prefix, &[]);
     let id = RemoteId::new(Scope::Workspace, SecretName::new("db").unwrap());
     remote
         .put(
             &id,
             "arbitrary",
-            &vals(&[("user", "root"), ("pass", "theirs")]),
+            &values(&[("user", "root"), ("pass", "theirs")]),
             Expect::Any,
         )
         .unwrap();
@@ -125,7 +110,7 @@ fn a_conflict_with_openbao_is_settled_key_by_key_in_the_tui() {
 
     // Both sides hold the merge.
     let there = remote.get(&id).unwrap().unwrap().values;
-    assert_eq!(there, vals(&[("pass", "merged"), ("user", "root")]));
+    assert_eq!(there, values(&[("pass", "merged"), ("user", "root")]));
     let here = v
         .with_agent()
         .args(["secret", "get", "db", "--format", "json"])

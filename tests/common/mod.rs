@@ -278,3 +278,10 @@ pub fn on_tty(
         stderr: stderr.join().unwrap(),
     }
 }
+
+/// `v`'s command with `other`'s config file (two machines with the same backends).
+pub fn with_config_of(v: &TestVault, other: &TestVault) -> assert_cmd::Command {
+    let mut c = v.cmd();
+    c.env("SESAME_CONFIG", other.path().join("config.toml"));
+    c
+}
