@@ -283,6 +283,16 @@ fn a_conflict_is_settled_key_by_key_and_values_stay_masked_until_revealed() {
         a.update(code(KeyCode::Backspace), now);
     }
     typ(&mut a, "merged", now);
+    // The edit line is masked like the values: ctrl-r hides and shows the key being typed.
+    assert!(render(&a, 100, 24).contains("merged"));
+    a.update(ctrl('r'), now);
+    let screen = render(&a, 100, 24);
+    assert!(
+        !screen.contains("merged") && screen.contains("shows it"),
+        "{screen}"
+    );
+    a.update(ctrl('r'), now);
+    assert!(render(&a, 100, 24).contains("merged"));
     a.update(code(KeyCode::Enter), now);
     a.update(key('j'), now);
     a.update(key('h'), now);

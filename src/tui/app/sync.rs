@@ -312,6 +312,13 @@ impl App {
             } else if km.is(&k, Action::Cancel) {
                 crate::tui::form::wipe(t);
                 v.editing = None;
+            } else if km.is(&k, Action::ToggleMask) {
+                if let Some(key) = v.rows.get(v.selected).map(|r| r.key.clone())
+                    && !v.shown.remove(&key)
+                {
+                    v.shown.insert(key);
+                    v.until = Some(now + reveal_for);
+                }
             } else if km.is(&k, Action::Newline) {
                 t.insert_newline();
             } else {

@@ -112,15 +112,19 @@ pub fn draw(f: &mut Frame, area: Rect, v: &MergeView, keymap: &Keymap, theme: Th
             .into_owned(),
             theme.heading(),
         ));
-        let last = t.lines().last().map(String::as_str).unwrap_or("");
-        let more = if t.lines().len() > 1 {
-            format!("(+{} lines) ", t.lines().len() - 1)
+        // Masked like every value here until this key is revealed (r).
+        let text = if v.shown.contains(key) {
+            let last = t.lines().last().map(String::as_str).unwrap_or("");
+            let more = if t.lines().len() > 1 {
+                format!("(+{} lines) ", t.lines().len() - 1)
+            } else {
+                String::new()
+            };
+            format!(" {more}{}▏", shown(last))
         } else {
-            String::new()
+            format!(" {MASK}▏ ({} shows it)", keymap.short(Action::ToggleMask))
         };
-        lines.push(Line::raw(
-            fit(&format!(" {more}{}▏", shown(last)), w).into_owned(),
-        ));
+        lines.push(Line::raw(fit(&text, w).into_owned()));
     }
     while lines.len() + 2 < inner.height as usize {
         lines.push(Line::raw(""));
