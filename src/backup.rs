@@ -110,14 +110,19 @@ impl Mirrored {
         ));
     }
 
-    /// Writes the vault's current copy of a secret to the backup store.
-    fn put(&self, scope: Scope, name: &SecretName) {
+    /// Writes the vault's current copy of a secret to the backup store; `false` when it is
+    /// left for the next command.
+    fn put(&self, scope: Scope, name: &SecretName) -> bool {
         if self.is_down() {
-            return;
+            return false;
         }
         let id = RemoteId::new(scope, name.clone());
-        if let Err(e) = self.try_put(&id) {
-            self.failed(&format!("'{name}' ({scope})"), &e);
+        match self.try_put(&id) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed(&format!("'{name}' ({scope})"), &e);
+                false
+            }
         }
     }
 
@@ -133,9 +138,9 @@ impl Mirrored {
     }
 
     /// Removes a secret from the backup store (it was deleted or renamed here).
-    fn remove(&self, scope: Scope, name: &SecretName) {
+    fn remove(&self, scope: Scope, name: &SecretName) -> bool {
         if self.is_down() {
-            return;
+            return false;
         }
         let id = RemoteId::new(scope, name.clone());
         let done = self
@@ -148,7 +153,40 @@ impl Mirrored {
             });
         if let Err(e) = done {
             self.failed(&format!("the deletion of '{name}' ({scope})"), &e);
+            return false;
         }
+        true
+    }
+
+    /// Runs a vault write, then mirrors it (`mirror` says whether the store took it). The
+    /// marker is set *before* the vault write and cleared once the store has the result, so
+    /// a process killed anywhere in between (kill -9 after the vault's commit, before the
+    /// store's) still leaves the next command something to look for. A marker that was
+    /// there before stays: an earlier write is still pending.
+    fn write<T>(
+        &self,
+        write: impl FnOnce() -> Result<T>,
+        mirror: impl FnOnce(&T) -> bool,
+    ) -> Result<T> {
+        let had = self.marker.exists();
+        if !had {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&self.marker);
+        }
+        let done = write();
+        let stored = match &done {
+            Ok(v) => mirror(v),
+            Err(_) => true, // nothing was written here: nothing for the store
+        };
+        if stored && !had {
+            let _ = std::fs::remove_file(&self.marker);
+        }
+        done
     }
 
     /// Writes what earlier commands could not (the marker says there is some): every secret
@@ -273,9 +311,10 @@ impl Secrets for Mirrored {
         schema: &str,
         values: Values,
     ) -> Result<SecretMeta> {
-        let meta = self.inner.create(name, scope, schema, values)?;
-        self.put(meta.scope, &meta.name);
-        Ok(meta)
+        self.write(
+            || self.inner.create(name, scope, schema, values),
+            |meta| self.put(meta.scope, &meta.name),
+        )
     }
     fn update(
         &self,
@@ -285,11 +324,11 @@ impl Secrets for Mirrored {
         expected: Option<u64>,
     ) -> Result<SecretMeta> {
         let before = self.inner.meta(name, scope).ok().map(|m| m.version);
-        let meta = self.inner.update(name, scope, change, expected)?;
-        if before != Some(meta.version) {
-            self.put(meta.scope, &meta.name);
-        }
-        Ok(meta)
+        self.write(
+            || self.inner.update(name, scope, change, expected),
+            // An update that changed nothing wrote nothing.
+            |meta| before == Some(meta.version) || self.put(meta.scope, &meta.name),
+        )
     }
     fn restore(
         &self,
@@ -298,9 +337,10 @@ impl Secrets for Mirrored {
         version: u64,
         expected: Option<u64>,
     ) -> Result<SecretMeta> {
-        let meta = self.inner.restore(name, scope, version, expected)?;
-        self.put(meta.scope, &meta.name);
-        Ok(meta)
+        self.write(
+            || self.inner.restore(name, scope, version, expected),
+            |meta| self.put(meta.scope, &meta.name),
+        )
     }
     fn rename(
         &self,
@@ -309,10 +349,10 @@ impl Secrets for Mirrored {
         new_name: SecretName,
         expected: Option<u64>,
     ) -> Result<SecretMeta> {
-        let meta = self.inner.rename(name, scope, new_name, expected)?;
-        self.put(meta.scope, &meta.name);
-        self.remove(meta.scope, name);
-        Ok(meta)
+        self.write(
+            || self.inner.rename(name, scope, new_name, expected),
+            |meta| self.put(meta.scope, &meta.name) & self.remove(meta.scope, name),
+        )
     }
     fn delete(
         &self,
@@ -322,17 +362,19 @@ impl Secrets for Mirrored {
         purge: bool,
     ) -> Result<Deleted> {
         let scope = self.inner.resolve(name, scope)?;
-        let deleted = self.inner.delete(name, Some(scope), expected, purge)?;
-        self.remove(scope, name);
-        Ok(deleted)
+        self.write(
+            || self.inner.delete(name, Some(scope), expected, purge),
+            |_| self.remove(scope, name),
+        )
     }
     fn trash_list(&self) -> Result<Vec<TrashEntry>> {
         self.inner.trash_list()
     }
     fn trash_restore(&self, id: &TrashId, new_name: Option<SecretName>) -> Result<SecretMeta> {
-        let meta = self.inner.trash_restore(id, new_name)?;
-        self.put(meta.scope, &meta.name);
-        Ok(meta)
+        self.write(
+            || self.inner.trash_restore(id, new_name),
+            |meta| self.put(meta.scope, &meta.name),
+        )
     }
     fn trash_purge(&self, id: Option<&TrashId>) -> Result<usize> {
         self.inner.trash_purge(id)
@@ -343,13 +385,20 @@ impl Secrets for Mirrored {
         overwrite: bool,
         dry_run: bool,
     ) -> Result<ImportReport> {
-        let report = self.inner.import(items, overwrite, dry_run)?;
-        if !dry_run {
-            for (scope, name) in report.created.iter().chain(&report.updated) {
-                self.put(*scope, name);
-            }
+        if dry_run {
+            return self.inner.import(items, overwrite, dry_run);
         }
-        Ok(report)
+        self.write(
+            || self.inner.import(items, overwrite, false),
+            |report| {
+                // Every one is tried (or queued once the store is down).
+                report
+                    .created
+                    .iter()
+                    .chain(&report.updated)
+                    .fold(true, |all, (scope, name)| self.put(*scope, name) & all)
+            },
+        )
     }
     fn export(&self, scope: Option<Scope>) -> Result<Vec<Secret>> {
         self.inner.export(scope)

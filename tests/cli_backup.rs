@@ -375,3 +375,63 @@ fn a_damaged_local_record_is_served_from_the_backup_store() {
         "{err}"
     );
 }
+
+/// The example plugin, made to stop inside a `put` while a `.slow` file sits beside its
+/// store (it says so with an `.inside` file), as a store that is slow to answer.
+fn slow_plugin(v: &TestVault) -> String {
+    let src = std::fs::read_to_string(common::backends::example_plugin()).unwrap();
+    let stall = "    if op == \"put\" and os.path.exists(path + \".slow\"):\n        open(path + \".inside\", \"w\").close()\n        import time; time.sleep(60)\n";
+    let patched = src.replacen(
+        "    if op == \"put\":",
+        &format!("{stall}    if op == \"put\":"),
+        1,
+    );
+    assert_ne!(patched, src, "the example plugin's put line moved");
+    let path = v.file("slow.py", patched);
+    let mut perm = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&path, perm).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn kill_9_between_the_vault_write_and_the_store_write_is_caught_by_the_next_command() {
+    let v = TestVault::new();
+    exec_backup(&v, &slow_plugin(&v));
+    let store = v.path().join("store.json");
+    let slow = v.path().join("store.json.slow");
+    let inside = v.path().join("store.json.inside");
+    std::fs::write(&slow, b"").unwrap();
+    let mut child = v
+        .std_bare()
+        .env("SESAME_PASSPHRASE", common::PASSPHRASE)
+        .args(["secret", "create", "stalled", "--k=v-stalled"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !inside.exists() {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "the plugin never got the put"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The vault has the secret; the store is mid-write: kill -9 now.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(v.vault_dir().join("backup-pending").exists());
+    std::fs::remove_file(&slow).unwrap();
+    // The next command finds the mark, writes what the store lacks, then does its own work.
+    let (out, err) = ok(&mut v.cmd(), &["secret", "get", "stalled", "--key", "k"]);
+    assert_eq!(out, "v-stalled\n");
+    assert!(err.contains("1 pending write(s) done"), "{err}");
+    let (show, _) = ok(&mut v.cmd(), &["backend", "show", "safe"]);
+    assert!(show.contains("nothing: every write reached it"), "{show}");
+    let held = std::fs::read_to_string(&store).unwrap();
+    assert!(
+        held.contains("workspace/stalled") && held.contains("v-stalled"),
+        "{held}"
+    );
+}
