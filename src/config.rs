@@ -303,6 +303,20 @@ impl Config {
         })?;
         config.path = Some(path.to_path_buf());
         config.tui.key_lines = key_lines(text);
+        // Backend names appear in messages, the TUI and sync-state keys: the alphabet
+        // `backend add` allows, also for a hand-edited file.
+        for name in config.backends.keys() {
+            if let Err(e) = crate::secret::SecretName::new(name.as_str()) {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    msg: format!(
+                        "[backends.\"{}\"]: {}",
+                        crate::error::shown(name),
+                        e.to_string().replace("secret name", "backend name")
+                    ),
+                });
+            }
+        }
         Ok(config)
     }
 }
@@ -369,6 +383,25 @@ fn key_lines(text: &str) -> BTreeMap<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hand_written_backend_name_outside_the_alphabet_is_refused_escaped() {
+        let err = Config::parse(
+            "[backends.\"evil\\u001b]52;c;x\\u0007\"]\nflavor = \"memory\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("backend name"), "{err}");
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err}");
+        assert!(
+            Config::parse(
+                "[backends.team-1]\nflavor = \"memory\"\n",
+                Path::new("c.toml")
+            )
+            .is_ok()
+        );
+    }
 
     #[test]
     fn unknown_keys_are_named() {
