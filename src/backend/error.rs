@@ -65,6 +65,25 @@ pub enum BackendError {
 }
 
 impl BackendError {
+    /// A secret the remote holds that sesame cannot take as it is (`detail` names the key
+    /// and the reason, never a value).
+    pub fn malformed(backend: String, id: &RemoteId, detail: impl Into<String>) -> Self {
+        BackendError::Malformed {
+            backend,
+            id: id.clone(),
+            detail: detail.into(),
+        }
+    }
+
+    /// A compare-and-set precondition that did not hold; nothing was written.
+    pub fn conflict(backend: String, id: &RemoteId, detail: impl Into<String>) -> Self {
+        BackendError::Conflict {
+            backend,
+            id: id.clone(),
+            detail: detail.into(),
+        }
+    }
+
     /// The process exit code (DESIGN §3): remote trouble 7, conflict 6, not found 3,
     /// bad data or options 5, an unknown option or flavor is a usage error (2).
     pub fn exit_code(&self) -> i32 {

@@ -226,11 +226,7 @@ impl AwsBackend {
     }
 
     fn conflict(&self, id: &RemoteId, detail: String) -> BackendError {
-        BackendError::Conflict {
-            backend: self.label(),
-            id: id.clone(),
-            detail,
-        }
+        BackendError::conflict(self.label(), id, detail)
     }
 
     /// The SecretString for `values`, within AWS's size limit.

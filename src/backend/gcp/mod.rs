@@ -191,19 +191,11 @@ impl GcpBackend {
     }
 
     fn malformed(&self, id: &RemoteId, detail: String) -> BackendError {
-        BackendError::Malformed {
-            backend: self.label(),
-            id: id.clone(),
-            detail,
-        }
+        BackendError::malformed(self.label(), id, detail)
     }
 
     fn conflict(&self, id: &RemoteId, detail: &str) -> BackendError {
-        BackendError::Conflict {
-            backend: self.label(),
-            id: id.clone(),
-            detail: detail.into(),
-        }
+        BackendError::conflict(self.label(), id, detail)
     }
 
     /// The latest version's number, or None when there is no live one.

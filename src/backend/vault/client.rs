@@ -157,11 +157,7 @@ impl VaultBackend {
     }
 
     pub(super) fn malformed(&self, id: &RemoteId, detail: String) -> BackendError {
-        BackendError::Malformed {
-            backend: self.label(),
-            id: id.clone(),
-            detail,
-        }
+        BackendError::malformed(self.label(), id, detail)
     }
 
     pub(super) const CHECK: &'static str =
