@@ -5,7 +5,7 @@
 //! is here: create, read, compare-and-set updates and deletes, listing with paging, both
 //! scopes, awkward names, unicode and large values.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

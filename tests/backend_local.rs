@@ -1,7 +1,7 @@
 //! Faults of the flavors that need no server: exec plugins that crash, hang, flood or
 //! babble; folders with a wrong passphrase, damaged files or two writers; bad options.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

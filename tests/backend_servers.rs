@@ -1,7 +1,7 @@
 //! Faults against the real servers: bad credentials, a server that goes away, and data
 //! written by other tools that sesame must report per secret, never crash on or change.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! every value out of reach; a killed agent's stale socket is replaced; sockets others could
 //! reach are refused; the idle lock; a kill -9 mid-write loses no acknowledged write.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

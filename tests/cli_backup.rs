@@ -4,7 +4,7 @@
 //! draining it), `backup --delete-secrets` keeping an original whose copy does not read back
 //! the same, and a damaged local record served from the store.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Completions, the man page, help and usage errors: generated from clap, one line on error.
 
-mod common;
+use crate::common;
 
 use common::{TestVault, fails};
 use predicates::prelude::*;

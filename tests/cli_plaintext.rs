@@ -1,7 +1,7 @@
 //! Nothing in the vault's files reveals a secret's name, scope, keys or values (DESIGN §4):
 //! write distinctive strings through every command, then grep every file for them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! every problem listed with FILE:LINE:COL, nothing written on failure, and `run`'s child
 //! environment, exit codes and signals.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

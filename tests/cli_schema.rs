@@ -1,7 +1,7 @@
 //! schema list/show, custom schema files, and validation on create and update (exit 5,
 //! naming the field).
 
-mod common;
+use crate::common;
 
 use common::{TestVault, fails};
 use predicates::prelude::*;

@@ -1,7 +1,7 @@
 //! secret create/get/list/update/rename/delete/history: every flag, value syntax, format and
 //! the bad-input list of issue 4.
 
-mod common;
+use crate::common;
 
 use common::{TestVault, fails};
 use predicates::prelude::*;

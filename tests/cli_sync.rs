@@ -3,7 +3,7 @@
 //! the vault. Conflicts, --force, the config file kept as the user wrote it, and faults: a
 //! bad token, a server that stops mid-push, a re-run that finishes.
 
-mod common;
+use crate::common;
 
 use common::{TestVault, fails, servers, with_config_of};
 use predicates::prelude::*;

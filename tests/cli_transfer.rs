@@ -1,7 +1,7 @@
 //! secret export and import: formats, the round trip into a fresh vault, and refusals that
 //! leave the vault untouched.
 
-mod common;
+use crate::common;
 
 use common::{TestVault, fails};
 use predicates::prelude::*;

@@ -1,6 +1,6 @@
 //! `secret delete` moves to the trash; `secret trash list | restore | purge`; `--purge`.
 
-mod common;
+use crate::common;
 
 use common::{TestVault, fails};
 use predicates::prelude::*;

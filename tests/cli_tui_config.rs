@@ -2,7 +2,7 @@
 //! values like `secret get`, and a broken `[tui.keys]` map is refused by every command,
 //! naming the config line, as the TUI refuses it.
 
-mod common;
+use crate::common;
 
 use common::{TestVault, fails};
 

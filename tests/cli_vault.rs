@@ -1,7 +1,7 @@
 //! init, passwd, unlocking, and the vault-level failures: missing vault, wrong or missing
 //! passphrase, a vault held open by another process.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Stdio;

@@ -3,7 +3,7 @@
 //! acknowledgement only after sesame exits 0; we SIGKILL the whole loop at a random time,
 //! again and again, then check that every acknowledged secret reads back intact.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};

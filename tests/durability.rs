@@ -6,7 +6,7 @@
 //! The fsync must follow sled's last write to its log (sled fsyncs once when it opens,
 //! which proves nothing about this write).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! bent; records that bypass the import door (written by the library directly, or by an
 //! older sesame) are read by the same readers.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::time::Instant;
 

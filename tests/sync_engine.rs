@@ -3,7 +3,7 @@
 //! the plan and the write (on either side), one secret's failure not stopping the rest, and
 //! a re-run finishing the job.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! and read with capture-pane. Unlock, create through the form, filter, reveal, copy,
 //! edit, resize, delete, quit, and the shell is back with the terminal restored.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::path::Path;
 

@@ -4,8 +4,8 @@
 //! per field, and a `sesame secret create` from another terminal shows in the open TUI
 //! through the agent.
 
-mod common;
-mod tui_support;
+use crate::common;
+use crate::tui_support;
 
 use common::{PASSPHRASE, TestVault};
 use tui_support::tmux::Tmux;

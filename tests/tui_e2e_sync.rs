@@ -3,8 +3,8 @@
 //! teammate's write there) shows as a conflict, is settled key by key in the conflict view
 //! (one key typed, one taken from there), and lands on both sides.
 
-mod common;
-mod tui_support;
+use crate::common;
+use crate::tui_support;
 
 use common::backends::values;
 use common::servers;

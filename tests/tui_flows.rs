@@ -3,7 +3,7 @@
 //! dropping edits, schema changes), move, history values, the viewer, copy formats, and
 //! the `:` line.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! 52, CSI, C1 controls) is drawn without a single control character reaching the screen
 //! buffer; earlier states of a value do not stay reachable through undo after a save.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::time::Instant;
 

@@ -1,7 +1,7 @@
 //! Every screen rendered to ratatui's TestBackend at 80x24 and compared to a snapshot,
 //! error states included.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! The TUI's state transitions as pure functions: event in, new state and intents out.
 //! No terminal, no vault, no clock: time is passed in, the worker's answers are events.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::time::{Duration, Instant};
 

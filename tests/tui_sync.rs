@@ -3,7 +3,7 @@
 //! connection state, every secret's state, push/pull of one or all, a conflict asking before
 //! one side is taken whole, progress, and a conflict settled key by key.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::time::Instant;
 

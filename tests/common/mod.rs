@@ -75,12 +75,15 @@ impl TestVault {
     /// [`TestVault::bare`] as a `std::process::Command`, for tests that wire its stdio
     /// themselves. It runs in a session of its own, without a controlling terminal: sesame
     /// prompts on `/dev/tty`, and a test run from a terminal must not be asked anything.
+    /// Its umask is the usual 022, whatever this process's is (tests that open a vault in
+    /// process tighten it to 077, which would hide a file sesame forgot to make private).
     pub fn std_bare(&self) -> std::process::Command {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("sesame"));
-        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        // SAFETY: setsid and umask are async-signal-safe and touch no memory of the parent.
         unsafe {
             c.pre_exec(|| {
                 libc::setsid();
+                libc::umask(0o022);
                 Ok(())
             });
         }
