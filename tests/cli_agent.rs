@@ -226,3 +226,108 @@ fn sigkill_of_the_agent_mid_write_loses_no_acknowledged_write() {
     }
     v.ok(&["verify"]);
 }
+
+/// The warm `secret get NAME --key KEY` (answered before clap is built, `src/cli/fast.rs`)
+/// gives what the ordinary path gives, in every form it answers; everything it does not
+/// answer falls through to the ordinary path, with the ordinary errors, once.
+#[test]
+fn the_warm_get_answers_exactly_as_the_ordinary_path() {
+    let v = TestVault::new();
+    // Raw bytes a pipe must get as stored; one name in both scopes (user comes first).
+    v.ok(&[
+        "secret",
+        "create",
+        "db",
+        "-p",
+        "--password=a\u{1b}]0;x\u{7}b",
+        "--user=u",
+    ]);
+    v.ok(&[
+        "secret",
+        "create",
+        "db",
+        "--scope",
+        "workspace",
+        "--password=ws",
+    ]);
+    v.with_agent().arg("unlock").assert().success();
+    let run = |c: &mut assert_cmd::Command, args: &[&str]| {
+        let out = c.args(args).output().unwrap();
+        (
+            out.status.code(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        &["secret", "get", "db", "--key", "password"][..],
+        &["secret", "get", "db", "-k", "user"],
+        &["secret", "get", "--key=password", "db", "--raw"],
+        &["secret", "get", "db", "-k", "password", "-p"],
+        &[
+            "secret",
+            "get",
+            "db",
+            "-k",
+            "password",
+            "--scope",
+            "workspace",
+        ],
+        &[
+            "--headless",
+            "secret",
+            "get",
+            "db",
+            "-k",
+            "password",
+            "--scope=user",
+        ],
+        // Not answered by the fast path: the ordinary errors, exit codes and advice.
+        &["secret", "get", "db", "-k", "nosuch"],
+        &["secret", "get", "nosuch", "-k", "password"],
+        &["secret", "get", "db", "-k", "password", "--scope", "team"],
+        &["secret", "get", "db", "-k", "a", "-k", "b"],
+        &["secret", "get", "../db", "-k", "password"],
+    ] {
+        let warm = run(&mut no_pass(&v), args);
+        // `--format table` (what --key prints anyway) is not a form the fast path answers.
+        let ordinary = run(&mut no_pass(&v), &[args, &["--format", "table"]].concat());
+        assert_eq!(warm, ordinary, "{args:?}");
+    }
+    let (code, out, err) = run(&mut no_pass(&v), &["secret", "get", "db", "-k", "password"]);
+    assert_eq!(
+        (code, &out[..], &err[..]),
+        (Some(0), &b"a\x1b]0;x\x07b\n"[..], "")
+    );
+
+    // Locked: the ordinary path answers (a headless get is refused, exit 4).
+    no_pass(&v).arg("lock").assert().success();
+    let mut c = no_pass(&v);
+    c.args(["secret", "get", "db", "-k", "password"]);
+    fails(c, 4, &["locked"]);
+}
+
+/// Standard output redirected to a file others can read is warned about on the warm path too.
+#[test]
+fn the_warm_get_warns_about_a_shared_output_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let v = TestVault::new();
+    v.ok(&["secret", "create", "db", "--password=s3cret"]);
+    v.with_agent().arg("unlock").assert().success();
+    let shared = v.path().join("out.txt");
+    let f = std::fs::File::create(&shared).unwrap();
+    f.set_permissions(std::fs::Permissions::from_mode(0o644))
+        .unwrap();
+    let out = v
+        .std_bare()
+        .env_remove("SESAME_NO_AGENT")
+        .args(["--headless", "secret", "get", "db", "-k", "password"])
+        .stdout(f)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("others can read (mode 0644)"), "{err}");
+    assert_eq!(std::fs::read_to_string(&shared).unwrap(), "s3cret\n");
+    no_pass(&v).arg("lock").assert().success();
+}

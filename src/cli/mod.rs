@@ -6,6 +6,7 @@ pub mod agent;
 pub mod args;
 pub mod backend;
 pub mod backup;
+pub mod fast;
 pub mod init;
 pub mod maintain;
 pub mod misc;
