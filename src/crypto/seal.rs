@@ -3,7 +3,7 @@
 //! to where it belongs, so it cannot be moved or replayed unnoticed.
 
 use chacha20poly1305::XChaCha20Poly1305;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInOut, KeyInit, Payload};
 use zeroize::Zeroizing;
 
 use super::{Key, random_array};
@@ -24,18 +24,15 @@ fn cipher(key: &Key) -> XChaCha20Poly1305 {
 
 pub fn seal(key: &Key, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let nonce: [u8; NONCE_LEN] = random_array();
-    let ct = cipher(key)
-        .encrypt(
-            &nonce.into(),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
-        .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
-    let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+    // One buffer, sized once: the plaintext is copied in and encrypted where it lies, so no
+    // copy of it is left behind in memory that a reallocation freed.
+    let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
     out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ct);
+    out.extend_from_slice(plaintext);
+    let tag = cipher(key)
+        .encrypt_inout_detached(&nonce.into(), aad, out[NONCE_LEN..].as_mut().into())
+        .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
+    out.extend_from_slice(&tag);
     out
 }
 

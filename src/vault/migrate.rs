@@ -197,10 +197,10 @@ pub fn migrate(dir: &Path, passphrase: &[u8]) -> Result<String> {
         store: String::new(),
         sealed_account: Vec::new(),
     };
-    let (store, state, _, keys) = builder.finish(header)?;
+    let built = builder.finish(header)?;
     // The first snapshot of the new format, so `recover` has something from the start.
-    super::snapshot::write(dir, &store, &keys, &v1.vault_id, state.generation)?;
-    drop(store);
+    built.snapshot.install(&built.keys, &v1.vault_id)?;
+    drop(built.store);
     drop(old);
     let n = secrets.len();
     if unreadable.is_empty() {

@@ -5,11 +5,14 @@
 //! The swap is the header: it names the live store, so replacing the header (one atomic
 //! rename) switches stores. A crash before that leaves the old vault and a half-built
 //! directory that the next open removes; after it, the new vault and an old directory that
-//! is removed the same way. Records are written in bounded batches, so memory stays flat
+//! is removed the same way. Records are written in bounded chunks, so memory stays flat
 //! whatever the vault's size.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{SendError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use super::files;
 use super::header::{self, Header};
@@ -25,23 +28,71 @@ use crate::crypto::{KdfParams, Key};
 use crate::error::{Error, Result};
 use crate::secret::now;
 
-/// Records per sled batch while building (bounded memory; atomicity comes from the swap).
-const BATCH: usize = 4096;
+/// Records handed to the writer thread at a time, and batches in flight (bounded memory).
+const CHUNK: usize = 1024;
+const CHUNKS_IN_FLIGHT: usize = 2;
 /// A store this small compacts in milliseconds, so a delete compacts at once.
 pub const CHEAP_COMPACTION: u64 = 16 * 1024 * 1024;
 /// Deleted secrets leave the live files of a larger vault within this time (the first
 /// command that writes after it compacts).
 pub const SCRUB_WITHIN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
-/// A store being built; nothing is live until [`Builder::finish`].
+type Record = (Vec<u8>, Vec<u8>);
+
+/// A store being built; nothing is live until [`Builder::finish`]. Records are sealed on
+/// the caller's thread and inserted into sled by a writer thread, so the two overlap.
 pub(super) struct Builder {
     dir: PathBuf,
     store_name: String,
-    store: Option<Store>,
+    store: Option<Arc<Store>>,
     pub keys: Keys,
     vault_id: [u8; 16],
     pub state: StateV2,
-    batch: Batch,
+    chunk: Vec<Record>,
+    writer: Option<Writer>,
+    /// The snapshot of the new store, written as it is built.
+    snapshot: Option<snapshot::Pending>,
+}
+
+/// A finished build: the new store (live once its header is written), and its snapshot,
+/// ready to install.
+pub(super) struct Built {
+    pub store: Store,
+    pub state: StateV2,
+    pub header: Header,
+    pub keys: Keys,
+    pub snapshot: snapshot::Ready,
+}
+
+/// The thread inserting what the builder sealed.
+struct Writer {
+    tx: SyncSender<Vec<Record>>,
+    done: JoinHandle<Result<()>>,
+}
+
+impl Writer {
+    fn start(store: Arc<Store>) -> std::io::Result<Writer> {
+        let (tx, rx) = sync_channel::<Vec<Record>>(CHUNKS_IN_FLIGHT);
+        let done = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || {
+                for chunk in rx {
+                    for (key, blob) in chunk {
+                        store.insert_unflushed(&key, blob)?;
+                    }
+                }
+                Ok(())
+            })?;
+        Ok(Writer { tx, done })
+    }
+
+    /// Waits for everything sent so far to be inserted; the first error, if any.
+    fn finish(self) -> Result<()> {
+        drop(self.tx);
+        self.done
+            .join()
+            .unwrap_or_else(|_| Err(Error::Storage("the vault store's writer failed".into())))
+    }
 }
 
 impl Builder {
@@ -51,26 +102,57 @@ impl Builder {
         let store = Store::create(&dir.join(&store_name))?;
         let mut state = StateV2::empty(now());
         state.generation = generation;
+        let snapshot = snapshot::Pending::start(dir, &keys, &vault_id, generation)?;
         Ok(Builder {
             dir: dir.to_path_buf(),
             store_name,
-            store: Some(store),
+            store: Some(Arc::new(store)),
             keys,
             vault_id,
             state,
-            batch: Batch::default(),
+            chunk: Vec::with_capacity(CHUNK),
+            writer: None,
+            snapshot: Some(snapshot),
         })
     }
 
     /// Adds a sealed record as it is (it must already be sealed under this builder's keys).
     pub fn put_raw(&mut self, key: &[u8], blob: Vec<u8>) -> Result<()> {
         self.state.account(&self.keys, key, None, Some(&blob));
-        self.batch.insert(key, blob);
-        if self.batch.len() >= BATCH {
-            {
-                let batch = std::mem::take(&mut self.batch);
-                self.store().apply(batch)
-            }?;
+        self.snapshot_mut().put(key, &blob)?;
+        self.chunk.push((key.to_vec(), blob));
+        if self.chunk.len() >= CHUNK {
+            self.hand_over()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the records gathered so far to the writer thread (started on first use).
+    fn hand_over(&mut self) -> Result<()> {
+        if self.writer.is_none() {
+            match Writer::start(Arc::clone(self.store())) {
+                Ok(w) => self.writer = Some(w),
+                // No thread to be had: the records go in on this one.
+                Err(_) => return self.drain(),
+            }
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        let writer = self.writer.as_ref().expect("started above");
+        if let Err(SendError(chunk)) = writer.tx.send(chunk) {
+            // The writer stopped, on an error: that error is the answer.
+            self.chunk = chunk;
+            return self.drain();
+        }
+        Ok(())
+    }
+
+    /// Waits until every record put so far is in the store.
+    fn drain(&mut self) -> Result<()> {
+        if let Some(w) = self.writer.take() {
+            w.finish()?;
+        }
+        for (key, blob) in std::mem::take(&mut self.chunk) {
+            self.store().insert_unflushed(&key, blob)?;
         }
         Ok(())
     }
@@ -95,7 +177,13 @@ impl Builder {
     /// Seals and adds both records of a secret (its meta keeps its own generation).
     pub fn put_secret(&mut self, meta: &MetaV2, body: &BodyV2) -> Result<()> {
         let mk = self.keys.secret_key(KIND_META, meta.scope, &meta.name);
-        let bk = self.keys.secret_key(KIND_BODY, meta.scope, &meta.name);
+        self.put_secret_at(mk, meta, body)
+    }
+
+    /// [`Builder::put_secret`] with the secret's meta key already computed (`mk`).
+    pub fn put_secret_at(&mut self, mk: Vec<u8>, meta: &MetaV2, body: &BodyV2) -> Result<()> {
+        debug_assert_eq!(mk, self.keys.secret_key(KIND_META, meta.scope, &meta.name));
+        let bk = Keys::sibling(&mk, KIND_BODY);
         let m = self.keys.seal(&self.vault_id, &mk, None, meta);
         let b = self
             .keys
@@ -104,12 +192,10 @@ impl Builder {
         self.put_raw(&bk, b)
     }
 
-    /// Writes what is batched so far (it is still not live).
+    /// Writes what is put so far (it is still not live).
     pub fn flush(&mut self) -> Result<()> {
-        {
-            let batch = std::mem::take(&mut self.batch);
-            self.store().apply(batch)
-        }
+        self.drain()?;
+        self.store().flush()
     }
 
     /// Reads a secret back from the store being built (to verify it before it goes live).
@@ -132,24 +218,35 @@ impl Builder {
         Some((m, b))
     }
 
-    fn store(&self) -> &Store {
+    fn snapshot_mut(&mut self) -> &mut snapshot::Pending {
+        self.snapshot
+            .as_mut()
+            .expect("the snapshot is written until finish")
+    }
+
+    fn store(&self) -> &Arc<Store> {
         self.store
             .as_ref()
             .expect("the store lives until finish or drop")
     }
 
-    /// Writes the state record, makes the store durable, and swaps it in with `header`
-    /// (given the new store's name and account). Returns the live store and its state.
-    pub fn finish(mut self, mut header: Header) -> Result<(Store, StateV2, Header, Keys)> {
+    /// Writes the state record, makes the store and its snapshot durable, and swaps the
+    /// store in with `header` (given the new store's name and account).
+    pub fn finish(mut self, mut header: Header) -> Result<Built> {
         let state_key = Keys::state_key();
         let blob = self
             .keys
             .seal(&self.vault_id, &state_key, None, &self.state);
-        self.batch.insert(&state_key, blob);
-        {
-            let batch = std::mem::take(&mut self.batch);
-            self.store().apply(batch)
-        }?;
+        self.drain()?;
+        self.snapshot_mut().put(&state_key, &blob)?;
+        let snapshot = self
+            .snapshot
+            .take()
+            .expect("the snapshot is written until finish")
+            .finish()?;
+        let mut batch = Batch::default();
+        batch.insert(&state_key, blob);
+        self.store().apply(batch)?;
         header.store = self.store_name.clone();
         header.set_account(
             &self.keys.header,
@@ -157,15 +254,25 @@ impl Builder {
         );
         // The commit point: from here on, the new store is the vault.
         header.write(&self.dir, true)?;
-        let store = self.store.take().expect("not finished twice");
+        let store = Arc::into_inner(self.store.take().expect("not finished twice"))
+            .expect("the writer thread has ended");
         let keys = std::mem::replace(&mut self.keys, Keys::new(Key::random()));
-        Ok((store, self.state.clone(), header, keys))
+        Ok(Built {
+            store,
+            state: self.state.clone(),
+            header,
+            keys,
+            snapshot,
+        })
     }
 }
 
 impl Drop for Builder {
     /// An unfinished build is removed (an error, or a panic, part way through).
     fn drop(&mut self) {
+        if let Some(w) = self.writer.take() {
+            let _ = w.finish();
+        }
         if let Some(store) = self.store.take() {
             drop(store);
             let _ = fs::remove_dir_all(self.dir.join(&self.store_name));
@@ -178,7 +285,14 @@ impl Vault {
     /// and (since they may hold records meant to be gone, or sealed under a retired key)
     /// every snapshot, then writes a fresh snapshot.
     /// (The caller holds the write lock; readers wait for the swap.)
-    pub(super) fn switch_to(&self, store: Store, state: StateV2, header: Header) -> Result<()> {
+    pub(super) fn switch_to(&self, built: Built) -> Result<()> {
+        let Built {
+            store,
+            state,
+            header,
+            snapshot,
+            ..
+        } = built;
         let view = self.write_view();
         let old = std::mem::replace(
             &mut *self.store.write().unwrap_or_else(|p| p.into_inner()),
@@ -200,7 +314,7 @@ impl Vault {
         drop(view);
         fs::remove_dir_all(&old_dir).map_err(|e| files::io_err("cannot remove", &old_dir, e))?;
         files::sync_dir(&self.dir)?;
-        self.replace_snapshots()
+        self.replace_snapshots(snapshot)
     }
 
     /// Every record of the live store, in order; unknown record kinds (a newer sesame's)
@@ -260,10 +374,10 @@ impl Vault {
         })?;
         builder.state.scrub_pending = false;
         self.retire_recovery_files()?;
-        let (store, state, header, keys) = builder.finish(header)?;
+        let mut built = builder.finish(header)?;
         drop(w);
-        self.keys = keys;
-        self.switch_to(store, state, header)
+        self.keys = std::mem::replace(&mut built.keys, Keys::new(Key::random()));
+        self.switch_to(built)
     }
 
     /// Removes the snapshots and the journal before a rebuild's commit point: they are about
@@ -305,8 +419,8 @@ impl Vault {
         })?;
         builder.state.scrub_pending = false;
         self.retire_recovery_files()?;
-        let (store, state, header, _) = builder.finish(header)?;
-        let switched = self.switch_to(store, state, header);
+        let built = builder.finish(header)?;
+        let switched = self.switch_to(built);
         drop(w);
         switched
     }

@@ -87,6 +87,14 @@ impl Keys {
         k
     }
 
+    /// The key of another record of the same secret: the name's hash does not depend on
+    /// the kind, so only the kind byte changes.
+    pub fn sibling(key: &[u8], kind: u8) -> Vec<u8> {
+        let mut k = key.to_vec();
+        k[0] = kind;
+        k
+    }
+
     /// Key of a trash record: like the secret's, then the generation that deleted it (big
     /// endian, so a name's deletions sort oldest first), so one name can be deleted again.
     pub fn trash_key(&self, kind: u8, scope: Scope, name: &SecretName, generation: u64) -> Vec<u8> {
@@ -142,9 +150,9 @@ impl Keys {
         bound: Option<Binding>,
         payload: &T,
     ) -> Vec<u8> {
-        let mut plain = zeroize::Zeroizing::new(Vec::new());
-        plain.push(RECORD_VERSION);
-        plain.extend_from_slice(&codec::encode(payload));
+        // The version byte, then the payload: a `u8` encodes as itself, so the pair encodes
+        // as exactly those bytes.
+        let plain = codec::encode(&(RECORD_VERSION, payload));
         crypto::seal(&self.record, &Keys::ad(vault_id, key, bound), &plain)
     }
 
@@ -311,6 +319,31 @@ pub fn record_id(key: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sibling_key_is_the_key_of_that_kind() {
+        let keys = Keys::new(crate::crypto::Key::random());
+        for (scope, name) in [(Scope::User, "db"), (Scope::Workspace, "web-api")] {
+            let name = SecretName::new(name).unwrap();
+            let meta = keys.secret_key(KIND_META, scope, &name);
+            assert_eq!(
+                Keys::sibling(&meta, KIND_BODY),
+                keys.secret_key(KIND_BODY, scope, &name)
+            );
+        }
+    }
+
+    #[test]
+    fn the_version_byte_and_payload_encode_as_before() {
+        // Records written before `seal` encoded the pair: the version byte, then the payload.
+        let m = meta(3, 4);
+        let mut old = vec![RECORD_VERSION];
+        old.extend_from_slice(&codec::encode(&m));
+        assert_eq!(
+            codec::encode(&(RECORD_VERSION, &m)).as_slice(),
+            old.as_slice()
+        );
+    }
 
     fn meta(generation: u64, version: u64) -> MetaV2 {
         MetaV2 {

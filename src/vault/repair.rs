@@ -704,7 +704,7 @@ impl Vault {
             )?;
         }
         let old_store = s.header.store_dir(dir);
-        let (new_store, _, _, keys) = builder.finish(s.header.clone())?;
+        let built = builder.finish(s.header.clone())?;
         if output.is_none() && old_store.exists() {
             let kept = dir.join(format!("damaged-{}", crate::secret::now()));
             std::fs::rename(&old_store, &kept)
@@ -720,8 +720,9 @@ impl Vault {
                 "the header was damaged ({why}) and was rebuilt from header.bak"
             ));
         }
-        let snap_gen = generation + 1;
-        snapshot::write(target, &new_store, &keys, &s.header.vault_id, snap_gen)?;
+        // The snapshot of the rebuilt store (generation + 1, as the builder was told).
+        built.snapshot.install(&built.keys, &s.header.vault_id)?;
+        drop(built.store);
         report.vault = target.to_path_buf();
         Ok(report)
     }

@@ -76,53 +76,116 @@ pub fn write(
     vault_id: &[u8; 16],
     generation: u64,
 ) -> Result<PathBuf> {
-    let snap_dir = dir.join(SNAPSHOT_DIR);
-    fs::create_dir_all(&snap_dir).map_err(|e| files::io_err("cannot create", &snap_dir, e))?;
-    let path = snap_dir.join(format!("{generation:020}{SUFFIX}"));
-    let tmp = files::temp_path(&path);
-    let result = (|| -> Result<()> {
+    let mut pending = Pending::start(dir, keys, vault_id, generation)?;
+    store.for_each(&[], &mut |k, v| pending.put(k, v))?;
+    pending.finish()?.install(keys, vault_id)
+}
+
+/// A snapshot being written, record by record (a rebuild writes one beside the new store,
+/// so it need not read the store back once it is live).
+pub(super) struct Pending {
+    out: MacWriter,
+    ready: Ready,
+}
+
+/// A finished snapshot in its temporary file, made durable, not yet one of the vault's:
+/// [`Ready::install`] renames it into place. Dropped uninstalled, the file is removed.
+pub(super) struct Ready {
+    tmp: PathBuf,
+    path: PathBuf,
+    dir: PathBuf,
+    generation: u64,
+    installed: bool,
+}
+
+impl Pending {
+    pub fn start(dir: &Path, keys: &Keys, vault_id: &[u8; 16], generation: u64) -> Result<Pending> {
+        let snap_dir = dir.join(SNAPSHOT_DIR);
+        fs::create_dir_all(&snap_dir).map_err(|e| files::io_err("cannot create", &snap_dir, e))?;
+        let path = snap_dir.join(format!("{generation:020}{SUFFIX}"));
+        let ready = Ready {
+            tmp: files::temp_path(&path),
+            path,
+            dir: dir.to_path_buf(),
+            generation,
+            installed: false,
+        };
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)
-            .map_err(|e| files::io_err("cannot write", &tmp, e))?;
-        let mut out = MacWriter {
-            inner: BufWriter::with_capacity(256 * 1024, file),
-            mac: Mac::new(&keys.snapshot),
+            .open(&ready.tmp)
+            .map_err(|e| files::io_err("cannot write", &ready.tmp, e))?;
+        let mut pending = Pending {
+            out: MacWriter {
+                inner: BufWriter::with_capacity(256 * 1024, file),
+                mac: Mac::new(&keys.snapshot),
+            },
+            ready,
         };
-        let io = |e| files::io_err("cannot write", &tmp, e);
-        out.put(MAGIC).map_err(io)?;
-        out.put(&super::FORMAT_VERSION.to_le_bytes()).map_err(io)?;
-        out.put(vault_id).map_err(io)?;
-        out.put(&generation.to_le_bytes()).map_err(io)?;
-        out.put(&now().to_le_bytes()).map_err(io)?;
-        store.for_each(&[], &mut |k, v| {
-            out.put(&(k.len() as u16).to_le_bytes())
-                .and_then(|_| out.put(k))
-                .and_then(|_| out.put(&(v.len() as u32).to_le_bytes()))
-                .and_then(|_| out.put(v))
-                .map_err(io)
-        })?;
-        out.put(&0u16.to_le_bytes()).map_err(io)?;
+        for part in [
+            &MAGIC[..],
+            &super::FORMAT_VERSION.to_le_bytes(),
+            vault_id,
+            &generation.to_le_bytes(),
+            &now().to_le_bytes(),
+        ] {
+            pending.write(part)?;
+        }
+        Ok(pending)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out
+            .put(bytes)
+            .map_err(|e| files::io_err("cannot write", &self.ready.tmp, e))
+    }
+
+    /// Adds one record (key and sealed blob, as the store holds them).
+    pub fn put(&mut self, key: &[u8], blob: &[u8]) -> Result<()> {
+        self.write(&(key.len() as u16).to_le_bytes())?;
+        self.write(key)?;
+        self.write(&(blob.len() as u32).to_le_bytes())?;
+        self.write(blob)
+    }
+
+    /// Ends the file (end marker, MAC) and makes it durable.
+    pub fn finish(mut self) -> Result<Ready> {
+        self.write(&0u16.to_le_bytes())?;
+        let Pending { out, ready } = self;
+        let io = |e| files::io_err("cannot write", &ready.tmp, e);
         let MacWriter { mut inner, mac } = out;
         inner.write_all(&mac.finalize()).map_err(io)?;
         let file = inner.into_inner().map_err(|e| io(e.into_error()))?;
         file.sync_all().map_err(io)?;
-        fs::rename(&tmp, &path).map_err(io)?;
-        files::sync_dir(&snap_dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        Ok(ready)
     }
-    result?;
-    // The snapshot holds everything up to `generation`: the journal starts again from it.
-    super::journal::reset(dir, &keys.snapshot, vault_id, generation)?;
-    for old in list(dir).into_iter().skip(KEEP) {
-        let _ = fs::remove_file(old.path);
+}
+
+impl Ready {
+    /// Makes it the vault's newest snapshot: renamed into place, the journal started again
+    /// from it, and only the newest [`KEEP`] kept.
+    pub fn install(mut self, keys: &Keys, vault_id: &[u8; 16]) -> Result<PathBuf> {
+        fs::rename(&self.tmp, &self.path)
+            .map_err(|e| files::io_err("cannot write", &self.path, e))?;
+        self.installed = true;
+        files::sync_dir(&self.dir.join(SNAPSHOT_DIR))?;
+        // The snapshot holds everything up to its generation: the journal starts from it.
+        super::journal::reset(&self.dir, &keys.snapshot, vault_id, self.generation)?;
+        for old in list(&self.dir).into_iter().skip(KEEP) {
+            let _ = fs::remove_file(old.path);
+        }
+        Ok(self.path.clone())
     }
-    Ok(path)
+}
+
+impl Drop for Ready {
+    fn drop(&mut self) {
+        if !self.installed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Reads a snapshot, tolerating damage: whatever parses before the damage is returned.
@@ -235,20 +298,13 @@ impl Vault {
         )
     }
 
-    /// Removes every snapshot and writes one of the current state (after the store was
-    /// rebuilt: older snapshots may hold records that were meant to be gone).
-    pub(super) fn replace_snapshots(&self) -> Result<()> {
+    /// Removes every snapshot and installs `built`, the snapshot a rebuild wrote of the
+    /// store now live (older snapshots may hold records that were meant to be gone).
+    pub(super) fn replace_snapshots(&self, built: Ready) -> Result<()> {
         for s in list(&self.dir) {
             fs::remove_file(&s.path).map_err(|e| files::io_err("cannot remove", &s.path, e))?;
         }
-        let generation = self.committed().state.generation;
-        write(
-            &self.dir,
-            &self.store(),
-            &self.keys,
-            &self.vault_id,
-            generation,
-        )?;
+        built.install(&self.keys, &self.vault_id)?;
         Ok(())
     }
 }

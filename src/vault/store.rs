@@ -199,6 +199,16 @@ impl Store {
         self.flush()
     }
 
+    /// Inserts one record without flushing it: for a store that is not live yet (a
+    /// rebuild), whose one flush comes before it is swapped in. (One insert at a time: sled
+    /// builds a tree faster, and in a third of the memory, than from large batches.)
+    pub fn insert_unflushed(&self, key: &[u8], value: Vec<u8>) -> Result<()> {
+        self.records
+            .insert(key, value)
+            .map(drop)
+            .map_err(|e| self.error(e))
+    }
+
     /// Flushes sled and fsyncs what it wrote.
     pub fn flush(&self) -> Result<()> {
         self.db.flush().map_err(|e| self.error(e))?;

@@ -69,9 +69,10 @@ impl Vault {
     /// is written. A dry run returns the plan, existing names listed as conflicts.
     ///
     /// Up to [`BULK`] items go in as one write of the live store. More stream into a new store
-    /// (the live records copied as they are, the imported ones sealed in bounded batches)
-    /// that replaces the live one atomically: memory stays flat at any size, and a crash
-    /// leaves the vault as it was.
+    /// (the live records copied as they are, the imported ones sealed in key order and
+    /// handed to a writer thread in bounded chunks, the new snapshot written beside them)
+    /// that replaces the live one atomically: memory stays bounded, and a crash leaves the
+    /// vault as it was.
     pub fn import(
         &self,
         policy: &Policy,
@@ -100,12 +101,15 @@ impl Vault {
         let w = if dry_run { None } else { Some(self.writer()?) };
         // The plan: which exist, and of those which would change.
         let mut report = ImportReport::default();
+        // Each item's meta key, computed once (a keyed hash): for the plan and the writes.
+        let meta_keys: Vec<Vec<u8>> = items
+            .iter()
+            .map(|item| self.keys.secret_key(KIND_META, item.scope, &item.name))
+            .collect();
         let mut exists = Vec::with_capacity(items.len());
-        for item in &items {
+        for (item, key) in items.iter().zip(&meta_keys) {
             let id = (item.scope, item.name.clone());
-            let present = self
-                .store()
-                .contains(&self.keys.secret_key(KIND_META, item.scope, &item.name))?;
+            let present = self.store().contains(key)?;
             exists.push(present);
             if !present {
                 report.created.push(id);
@@ -206,26 +210,24 @@ impl Vault {
         })?;
         // In key order: sled builds a tree from ordered inserts with far less copying and
         // caching than from keys in random (hash) order.
-        let mut ordered: Vec<(Vec<u8>, ImportItem, bool)> = items
+        let mut ordered: Vec<(Vec<u8>, ImportItem, bool)> = meta_keys
             .into_iter()
+            .zip(items)
             .zip(exists)
-            .map(|(item, present)| {
-                let key = self.keys.secret_key(KIND_META, item.scope, &item.name);
-                (key, item, present)
-            })
+            .map(|((key, item), present)| (key, item, present))
             .collect();
         ordered.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (_, item, present) in ordered {
+        for (key, item, present) in ordered {
             if let Some((meta, body)) = records_of(item, present)? {
-                builder.put_secret(&MetaV2::from_public(&meta, generation), &body)?;
+                builder.put_secret_at(key, &MetaV2::from_public(&meta, generation), &body)?;
             }
         }
         // The old store, with whatever it held of replaced or deleted records, goes away.
         builder.state.scrub_pending = false;
         self.retire_recovery_files()?;
         let header = self.committed().header.clone();
-        let (store, state, header, _) = builder.finish(header)?;
-        self.switch_to(store, state, header)?;
+        let built = builder.finish(header)?;
+        self.switch_to(built)?;
         drop(w);
         Ok(report)
     }
