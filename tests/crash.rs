@@ -146,6 +146,19 @@ fn run_and_kill(mut cmd: Command, after: Duration) -> bool {
     false
 }
 
+/// An export file of the secrets `r{i}` = `{k: v{i}}` for `i` in `range`.
+fn export_file(path: &std::path::Path, range: std::ops::Range<usize>) {
+    let secrets: Vec<String> = range
+        .map(|i| {
+            format!(
+                r#"{{"name":"r{i}","scope":"workspace","schema":"arbitrary","values":{{"k":"v{i}"}}}}"#
+            )
+        })
+        .collect();
+    let doc = format!(r#"{{"sesame_export":1,"secrets":[{}]}}"#, secrets.join(","));
+    std::fs::write(path, doc).unwrap();
+}
+
 /// A vault of `n` secrets made through the CLI's import (one write), with fast KDF params.
 fn vault_with(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
     let vault = dir.join("vault");
@@ -156,16 +169,8 @@ fn vault_with(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
             .unwrap()
             .success()
     );
-    let secrets: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#"{{"name":"r{i}","scope":"workspace","schema":"arbitrary","values":{{"k":"v{i}"}}}}"#
-            )
-        })
-        .collect();
-    let doc = format!(r#"{{"sesame_export":1,"secrets":[{}]}}"#, secrets.join(","));
     let file = dir.join("import.json");
-    std::fs::write(&file, doc).unwrap();
+    export_file(&file, 0..n);
     assert!(
         sesame(&vault)
             .args(["secret", "import"])
@@ -320,4 +325,74 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(e.path(), &target).unwrap();
         }
     }
+}
+
+/// An import of more than 2,048 secrets (`BULK`, src/vault/transfer.rs) builds a new store (sealing on one
+/// thread, inserting on another, its snapshot written beside it) and swaps it in: killed at
+/// any point, the vault is the one before the import or the one after it, whole, and what a
+/// killed build left behind is gone after the next command.
+#[test]
+fn sigkill_during_a_bulk_import_leaves_the_vault_before_or_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pristine = vault_with(dir.path(), 100);
+    let bulk = dir.path().join("bulk.json");
+    export_file(&bulk, 100..3100);
+    let vault = dir.path().join("work");
+    // How long an uninterrupted import takes, to aim the kills inside it.
+    copy_tree(&pristine, &vault);
+    let t = Instant::now();
+    let import = || {
+        let mut c = sesame(&vault);
+        c.args(["secret", "import"]).arg(&bulk);
+        c
+    };
+    assert!(import().status().unwrap().success());
+    let full = t.elapsed();
+    assert_all_values(&vault, "crash test", 3100);
+    let mut seed = 0x6a09_e667_f3bc_c908_u64 ^ u64::from(std::process::id());
+    let (mut killed, mut finished) = (0, 0);
+    for round in 0..8 {
+        std::fs::remove_dir_all(&vault).unwrap();
+        copy_tree(&pristine, &vault);
+        let after = Duration::from_micros(next(&mut seed) % (full.as_micros() as u64 + 1));
+        if run_and_kill(import(), after) {
+            finished += 1;
+        } else {
+            killed += 1;
+        }
+        let out = sesame(&vault).args(["secret", "list"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let n = String::from_utf8_lossy(&out.stdout).lines().count() - 1;
+        assert!(n == 100 || n == 3100, "round {round}: {n} secrets");
+        assert_all_values(&vault, "crash test", n);
+        let verify = sesame(&vault).arg("verify").output().unwrap();
+        assert!(
+            verify.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+        // Nothing half-built is left: one store, no temporary snapshot.
+        let leftovers: Vec<String> = std::fs::read_dir(&vault)
+            .unwrap()
+            .chain(std::fs::read_dir(vault.join("snapshots")).unwrap())
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
+        let stores = std::fs::read_dir(&vault)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("store-"))
+            .count();
+        assert_eq!(stores, 1, "round {round}");
+    }
+    assert!(
+        killed > 0,
+        "no import was interrupted ({finished} finished)"
+    );
 }
