@@ -61,18 +61,23 @@ pub fn tell(msg: &str) {
     }
 }
 
+/// The controlling terminal, or the error of a command that has none to ask on.
+fn tty_to_ask() -> Result<std::fs::File> {
+    tty().ok_or_else(|| {
+        Error::io(
+            "cannot ask on the terminal",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })
+}
+
 /// Reads a line without echo on the controlling terminal. Echo goes off *before* the
 /// prompt is shown, so a value typed or pasted the instant the prompt appears is never
 /// echoed (printing the prompt first, as rpassword does, leaves that window open).
 pub fn hidden(prompt: &str) -> Result<Zeroizing<String>> {
     use std::os::fd::AsRawFd;
     let io = |e| Error::io("cannot read from the terminal", e);
-    let mut t = tty().ok_or_else(|| {
-        Error::io(
-            "cannot ask on the terminal",
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        )
-    })?;
+    let mut t = tty_to_ask()?;
     let _quiet = NoEcho::new(t.as_raw_fd()).map_err(io)?;
     t.write_all(visible(prompt).as_bytes()).map_err(io)?;
     t.flush().map_err(io)?;
@@ -141,12 +146,7 @@ pub fn new_passphrase(what: &str) -> Result<Zeroizing<String>> {
 /// end of input.
 pub fn line(prompt: &str) -> Result<Option<String>> {
     let io = |e| Error::io("cannot read from the terminal", e);
-    let mut t = tty().ok_or_else(|| {
-        Error::io(
-            "cannot ask on the terminal",
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        )
-    })?;
+    let mut t = tty_to_ask()?;
     t.write_all(visible(prompt).as_bytes()).map_err(io)?;
     t.flush().map_err(io)?;
     let mut s = String::new();
