@@ -38,7 +38,7 @@ pub fn configured(config: &Config) -> Option<(&str, &BackendConfig)> {
 
 /// Whether a backup write failed and waits for the next command.
 pub fn pending(vault_dir: &Path) -> bool {
-    vault_dir.join(PENDING_FILE).exists()
+    vault_dir.join(PENDING_FILE).symlink_metadata().is_ok()
 }
 
 /// A vault whose every write is also written to the backup store.
@@ -168,15 +168,12 @@ impl Mirrored {
         write: impl FnOnce() -> Result<T>,
         mirror: impl FnOnce(&T) -> bool,
     ) -> Result<T> {
-        let had = self.marker.exists();
+        let had = self.marker.symlink_metadata().is_ok();
         if !had {
-            use std::os::unix::fs::OpenOptionsExt;
-            let _ = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&self.marker);
+            // Durable before the vault's write (a power cut must not keep the write and lose
+            // the mark), and a rename: a symlink planted at the mark's path is replaced, not
+            // followed.
+            let _ = crate::vault::replace_file(&self.marker, b"");
         }
         let done = write();
         let stored = match &done {
@@ -193,7 +190,7 @@ impl Mirrored {
     /// that differs between the vault and the store, this side taken. Returns how many were
     /// written; the marker goes when nothing is left.
     pub fn drain(&self) -> Result<usize> {
-        if !self.marker.exists() {
+        if self.marker.symlink_metadata().is_err() {
             return Ok(0);
         }
         let drained = self.try_drain();

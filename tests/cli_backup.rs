@@ -251,6 +251,43 @@ fn a_store_that_is_down_queues_the_write_and_the_next_command_drains_it() {
     );
 }
 
+/// The pending mark is written by rename, never through a link: a symlink planted at its
+/// path (even a dangling one) is taken as a mark and replaced, and its target never touched.
+#[test]
+fn a_symlink_at_the_pending_mark_is_not_followed() {
+    let v = TestVault::new();
+    let dir = v.path().join("usb");
+    std::fs::create_dir(&dir).unwrap();
+    v.ok(&["secret", "create", "usb", "--passphrase=folder pass"]);
+    ok(
+        &mut v.cmd(),
+        &[
+            "backend",
+            "add",
+            "safe",
+            "--flavor",
+            "folder",
+            "--backup",
+            "--option",
+            &format!("path={}", dir.display()),
+            "--option",
+            "passphrase={{usb.passphrase}}",
+        ],
+    );
+    v.ok(&["backup"]);
+    let target = v.path().join("elsewhere");
+    let mark = v.vault_dir().join("backup-pending");
+    std::os::unix::fs::symlink(&target, &mark).unwrap();
+    v.ok(&["secret", "create", "x", "--k=1"]);
+    assert!(!target.exists(), "the mark's symlink was followed");
+    assert!(
+        mark.symlink_metadata().is_err(),
+        "no mark left: every write reached the store"
+    );
+    let (show, _) = ok(&mut v.cmd(), &["backend", "show", "safe"]);
+    assert!(show.contains("nothing: every write reached it"), "{show}");
+}
+
 /// The example exec plugin, changed to answer a different value for 'liar' when read back.
 fn lying_plugin(v: &TestVault) -> String {
     let src = std::fs::read_to_string(common::backends::example_plugin()).unwrap();
