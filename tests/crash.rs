@@ -64,22 +64,29 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
         });
-        let wait = Duration::from_millis(150 + next(&mut seed) % 400);
+        // Kill at a random point after the round has made some writes (a fixed window gave
+        // a loaded machine too few to test anything).
+        let mut lines = Vec::new();
         let start = Instant::now();
-        while start.elapsed() < wait {
-            std::thread::sleep(Duration::from_millis(5));
+        while lines.len() < 2 && start.elapsed() < Duration::from_secs(60) {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
+                lines.push(line);
+            }
         }
+        std::thread::sleep(Duration::from_millis(next(&mut seed) % 400));
         // SIGKILL the whole group: the shell and whichever sesame is mid-write.
         // SAFETY: kill(2) on our own child's process group.
         unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
         child.wait().unwrap();
-        for line in reader.join().unwrap() {
+        reader.join().unwrap();
+        lines.extend(rx.try_iter());
+        for line in lines {
             if let Some(name) = line.strip_prefix("ack ") {
                 acked.insert(name.to_string());
                 counter += 1;
