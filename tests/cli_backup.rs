@@ -159,20 +159,8 @@ fn every_write_is_mirrored_to_openbao_and_restore_brings_it_all_back() {
     assert!(hist.contains("local"), "{hist}");
 }
 
-/// A folder backend made unreachable by putting a file where its directory was.
-fn break_folder(dir: &Path) {
-    std::fs::rename(dir, dir.with_extension("away")).unwrap();
-    std::fs::write(dir, b"not a directory").unwrap();
-}
-
-fn mend_folder(dir: &Path) {
-    std::fs::remove_file(dir).unwrap();
-    std::fs::rename(dir.with_extension("away"), dir).unwrap();
-}
-
-#[test]
-fn a_store_that_is_down_queues_the_write_and_the_next_command_drains_it() {
-    let v = TestVault::new();
+/// Adds the backup store 'safe': a folder backend in `usb/`, its passphrase in the vault.
+fn folder_backup(v: &TestVault) -> std::path::PathBuf {
     let dir = v.path().join("usb");
     std::fs::create_dir(&dir).unwrap();
     v.ok(&["secret", "create", "usb", "--passphrase=folder pass"]);
@@ -191,6 +179,24 @@ fn a_store_that_is_down_queues_the_write_and_the_next_command_drains_it() {
             "passphrase={{usb.passphrase}}",
         ],
     );
+    dir
+}
+
+/// A folder backend made unreachable by putting a file where its directory was.
+fn break_folder(dir: &Path) {
+    std::fs::rename(dir, dir.with_extension("away")).unwrap();
+    std::fs::write(dir, b"not a directory").unwrap();
+}
+
+fn mend_folder(dir: &Path) {
+    std::fs::remove_file(dir).unwrap();
+    std::fs::rename(dir.with_extension("away"), dir).unwrap();
+}
+
+#[test]
+fn a_store_that_is_down_queues_the_write_and_the_next_command_drains_it() {
+    let v = TestVault::new();
+    let dir = folder_backup(&v);
     v.ok(&["backup"]);
     break_folder(&dir);
     let (_, err) = ok(
@@ -256,24 +262,7 @@ fn a_store_that_is_down_queues_the_write_and_the_next_command_drains_it() {
 #[test]
 fn a_symlink_at_the_pending_mark_is_not_followed() {
     let v = TestVault::new();
-    let dir = v.path().join("usb");
-    std::fs::create_dir(&dir).unwrap();
-    v.ok(&["secret", "create", "usb", "--passphrase=folder pass"]);
-    ok(
-        &mut v.cmd(),
-        &[
-            "backend",
-            "add",
-            "safe",
-            "--flavor",
-            "folder",
-            "--backup",
-            "--option",
-            &format!("path={}", dir.display()),
-            "--option",
-            "passphrase={{usb.passphrase}}",
-        ],
-    );
+    let dir = folder_backup(&v);
     v.ok(&["backup"]);
     let target = v.path().join("elsewhere");
     let mark = v.vault_dir().join("backup-pending");
