@@ -262,7 +262,7 @@ fn a_store_that_is_down_queues_the_write_and_the_next_command_drains_it() {
 #[test]
 fn a_symlink_at_the_pending_mark_is_not_followed() {
     let v = TestVault::new();
-    let dir = folder_backup(&v);
+    folder_backup(&v);
     v.ok(&["backup"]);
     let target = v.path().join("elsewhere");
     let mark = v.vault_dir().join("backup-pending");
